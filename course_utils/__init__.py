@@ -1,0 +1,11 @@
+"""Helpers for the Differentiable Simulation course.
+
+Import the modules, so each call says where its code lives:
+
+    from course_utils import wave, inversion, plotting
+    u = wave.simulate(1.0)
+"""
+
+from course_utils import inversion, plotting, timing, wave
+
+__all__ = ["inversion", "plotting", "timing", "wave"]

@@ -1,0 +1,222 @@
+"""Misfits, optimiser runners that return a `History`, and gradient checks.
+
+Every runner counts *evaluations*: one call of the loss (forward simulation, plus its
+gradient when the optimiser asks for one). That is the fair unit for comparing Adam with
+L-BFGS, whose line search may evaluate the loss several times per iteration.
+"""
+
+import dataclasses
+import time
+
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+from course_utils import _checks, wave
+
+
+def misfit(c, observed, config=wave.WaveConfig()):
+    """L2 norm ||simulate(c) - observed|| of the final-snapshot residual; a scalar."""
+    return jnp.linalg.norm(wave.simulate(c, config) - observed)
+
+
+@dataclasses.dataclass(frozen=True)
+class History:
+    """What an optimiser run did, one row per loss evaluation.
+
+    Attributes:
+        loss: loss at each evaluation, shape (evaluations,).
+        params: parameters at each evaluation, shape (evaluations, *params.shape).
+        seconds: wall time [s] from the first evaluation to each one, shape (evaluations,);
+            compilation happens before the first evaluation and is not included.
+        solution: the parameters the optimiser returned.
+    """
+
+    loss: np.ndarray
+    params: np.ndarray
+    seconds: np.ndarray
+    solution: np.ndarray
+
+    @property
+    def evaluations(self):
+        """1, 2, ..., number of evaluations; shape (evaluations,)."""
+        return np.arange(1, len(self.loss) + 1)
+
+    @property
+    def best_loss(self):
+        """Lowest loss seen after each evaluation, shape (evaluations,)."""
+        return np.minimum.accumulate(self.loss)
+
+
+class _Recorder:
+    """Host-side log of every evaluation, fed by `jax.debug.callback` from compiled code."""
+
+    def __init__(self, name, total, progress):
+        self.rows, self.times = [], []
+        self.bar = tqdm(total=total, desc=name, unit="eval", disable=not progress)
+
+    def _record(self, loss, params):
+        self.times.append(time.perf_counter())
+        self.rows.append((float(loss), np.asarray(params)))
+        self.bar.update(1)
+
+    def wrap(self, loss_fn):
+        """`loss_fn` that also reports each evaluation here."""
+
+        def recorded(params):
+            loss = loss_fn(params)
+            jax.debug.callback(self._record, loss, params, ordered=True)
+            return loss
+
+        return recorded
+
+    def history(self, solution):
+        self.bar.close()
+        loss, params = zip(*self.rows)
+        seconds = np.asarray(self.times) - self.times[0]
+        return History(np.array(loss), np.stack(params), seconds, np.asarray(solution))
+
+
+def run_adam(loss_fn, params, *, learning_rate, num_steps, progress=True):
+    """Adam (optax), the whole loop compiled in one `lax.scan`: one evaluation per step.
+
+    Args:
+        loss_fn: scalar function of `params`, differentiable with `jax.grad`.
+        params: starting point, an array.
+        learning_rate: Adam's step size, > 0.
+        num_steps: number of steps (= evaluations), >= 1.
+        progress: show a progress bar.
+
+    Returns:
+        History; `solution` is the parameters after the last update.
+    """
+    _checks.positive_number("learning_rate", learning_rate)
+    _checks.positive_int("num_steps", num_steps)
+    recorder = _Recorder("Adam", num_steps, progress)
+    value_and_grad = jax.value_and_grad(recorder.wrap(loss_fn))
+    optimizer = optax.adam(learning_rate)
+
+    def one_step(carry, _):
+        params, state = carry
+        _, grad = value_and_grad(params)
+        updates, state = optimizer.update(grad, state)
+        return (optax.apply_updates(params, updates), state), None
+
+    @jax.jit
+    def run(params):
+        carry = (params, optimizer.init(params))
+        return jax.lax.scan(one_step, carry, length=num_steps)[0][0]
+
+    return recorder.history(run(params))
+
+
+def _check_lbfgs(max_iterations, tolerance):
+    _checks.positive_int("max_iterations", max_iterations)
+    _checks.positive_number("tolerance", tolerance)
+
+
+def run_lbfgs_tfp(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=10,
+                  progress=True):
+    """L-BFGS from tensorflow-probability's JAX substrate (`lbfgs_minimize`).
+
+    Args:
+        loss_fn: scalar function of `params`, differentiable with `jax.grad`.
+        params: starting point, an array.
+        max_iterations: most L-BFGS iterations (each may take several evaluations).
+        tolerance: stop when the largest gradient component is below this.
+        memory: number of correction pairs kept (m).
+        progress: show a progress bar.
+
+    Returns:
+        History; `solution` is TFP's final position.
+    """
+    _check_lbfgs(max_iterations, tolerance)
+    _checks.positive_int("memory", memory)
+    from tensorflow_probability.substrates import jax as tfp  # slow import: only here
+
+    recorder = _Recorder("L-BFGS (TFP)", None, progress)
+    flat, unflatten = jax.flatten_util.ravel_pytree(jnp.asarray(params))  # TFP wants 1-D
+    value_and_grad = jax.value_and_grad(lambda p: recorder.wrap(loss_fn)(unflatten(p)))
+
+    @jax.jit
+    def run(flat):
+        return tfp.optimizer.lbfgs_minimize(
+            value_and_grad, flat, max_iterations=max_iterations,
+            tolerance=tolerance, num_correction_pairs=memory,
+        ).position
+
+    return recorder.history(unflatten(run(flat)))
+
+
+def run_lbfgs_optax(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=10,
+                    progress=True):
+    """L-BFGS from optax (zoom line search), looped in one `lax.while_loop`.
+
+    Args and returns as `run_lbfgs_tfp`; stops when the gradient's norm is below tolerance.
+    """
+    _check_lbfgs(max_iterations, tolerance)
+    _checks.positive_int("memory", memory)
+    recorder = _Recorder("L-BFGS (optax)", None, progress)
+    loss_fn = recorder.wrap(loss_fn)
+    optimizer = optax.lbfgs(memory_size=memory)
+    value_and_grad = optax.value_and_grad_from_state(loss_fn)
+
+    def keep_going(carry):
+        _, state = carry
+        count = optax.tree_utils.tree_get(state, "count")
+        grad = optax.tree_utils.tree_get(state, "grad")
+        small = optax.tree_utils.tree_norm(grad) < tolerance
+        return (count == 0) | ((count < max_iterations) & ~small)
+
+    def one_step(carry):
+        params, state = carry
+        value, grad = value_and_grad(params, state=state)
+        updates, state = optimizer.update(
+            grad, state, params, value=value, grad=grad, value_fn=loss_fn
+        )
+        return optax.apply_updates(params, updates), state
+
+    @jax.jit
+    def run(params):
+        carry = (params, optimizer.init(params))
+        return jax.lax.while_loop(keep_going, one_step, carry)[0]
+
+    return recorder.history(run(params))
+
+
+@dataclasses.dataclass(frozen=True)
+class TaylorTest:
+    """Residuals of f(x + h v) against its Taylor expansions, for a list of steps h.
+
+    With a correct gradient, `zeroth` = |f(x+hv) - f(x)| falls like h (slope 1) and
+    `first` = |f(x+hv) - f(x) - h grad.v| like h^2 (slope 2) on a log-log plot.
+    """
+
+    steps: np.ndarray
+    zeroth: np.ndarray
+    first: np.ndarray
+
+    @property
+    def slopes(self):
+        """Fitted log-log slopes (zeroth, first)."""
+        fit = lambda r: np.polyfit(np.log(self.steps), np.log(r), 1)[0]
+        return fit(self.zeroth), fit(self.first)
+
+
+def taylor_test(loss_fn, params, direction, steps=(1e-1, 5e-2, 2.5e-2, 1.25e-2)):
+    """Check `jax.grad(loss_fn)` at `params` along `direction` (same shape)."""
+    loss, grad = jax.value_and_grad(loss_fn)(params)
+    slope = float(jnp.vdot(grad, direction))
+    steps = np.asarray(steps)
+    moved = np.array([float(loss_fn(params + h * direction)) for h in steps])
+    return TaylorTest(steps, np.abs(moved - loss), np.abs(moved - loss - steps * slope))
+
+
+def directional_derivatives(loss_fn, params, direction, h=1e-3):
+    """(autodiff, central finite difference) derivatives of `loss_fn` along `direction`."""
+    autodiff = jnp.vdot(jax.grad(loss_fn)(params), direction)
+    plus, minus = loss_fn(params + h * direction), loss_fn(params - h * direction)
+    return float(autodiff), float((plus - minus) / (2 * h))

@@ -1,0 +1,76 @@
+"""Plotting helpers: each draws into `ax` (a new figure when None) and returns the Axes.
+
+They never call `plt.show()` and never change global matplotlib settings.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import animation
+
+
+def _axes(ax, figsize=(7, 3.5)):
+    return plt.subplots(figsize=figsize)[1] if ax is None else ax
+
+
+def plot_wavefields(x, fields, *, title="Wavefield", ax=None, **style):
+    """Lines u(x) for each label -> field (shape (nx,)) in the dict `fields`."""
+    ax = _axes(ax)
+    for label, u in fields.items():
+        ax.plot(x, np.asarray(u), label=label, **style)
+    ax.set(xlabel="x [m]", ylabel="u [arbitrary units]", title=title)
+    ax.legend()
+    return ax
+
+
+def plot_spacetime(frames, x, times, *, title="Wavefield u(x, t)", ax=None, **style):
+    """Image of frames (shape (len(times), nx)): x across, time up, symmetric colours."""
+    ax = _axes(ax, figsize=(6, 4.5))
+    frames = np.asarray(frames)
+    limit = np.abs(frames).max()
+    image = ax.imshow(frames, origin="lower", aspect="auto", cmap="RdBu_r",
+                      vmin=-limit, vmax=limit, extent=(x[0], x[-1], times[0], times[-1]),
+                      **style)
+    ax.figure.colorbar(image, ax=ax, label="u [arbitrary units]")
+    ax.set(xlabel="x [m]", ylabel="t [s]", title=title)
+    return ax
+
+
+def animate_wavefield(frames, x, times, *, title="Wavefield", interval=60):
+    """A matplotlib animation of frames (shape (len(times), nx)); show with `.to_jshtml()`."""
+    frames = np.asarray(frames)
+    fig, ax = plt.subplots(figsize=(6, 3))
+    limit = 1.05 * np.abs(frames).max()
+    (line,) = ax.plot(x, frames[0], label="u(x, t)")
+    ax.set(xlabel="x [m]", ylabel="u [arbitrary units]", ylim=(-limit, limit))
+    ax.legend(loc="upper right")
+
+    def draw(k):
+        line.set_ydata(frames[k])
+        ax.set_title(f"{title}, t = {times[k]:.2f} s")
+        return (line,)
+
+    movie = animation.FuncAnimation(fig, draw, frames=len(frames), interval=interval)
+    plt.close(fig)  # show the animation, not a static copy of its first frame
+    return movie
+
+
+def plot_profiles(x, profiles, *, title="Velocity models", ax=None, **style):
+    """Velocity profiles c(x): label -> array of shape (nx,) (or a scalar)."""
+    ax = _axes(ax)
+    for label, c in profiles.items():
+        ax.plot(x, np.broadcast_to(np.asarray(c), np.shape(x)), label=label, **style)
+    ax.set(xlabel="x [m]", ylabel="c [m/s]", title=title)
+    ax.legend()
+    return ax
+
+
+def plot_histories(histories, *, x_axis="evaluations", title="Convergence", ax=None,
+                   **style):
+    """Best loss so far against evaluations or seconds, for label -> `History`."""
+    ax = _axes(ax)
+    for label, history in histories.items():
+        ax.semilogy(getattr(history, x_axis), history.best_loss, label=label, **style)
+    unit = {"evaluations": "loss evaluations (forward + gradient)", "seconds": "wall time [s]"}
+    ax.set(xlabel=unit[x_axis], ylabel="best loss so far", title=title)
+    ax.legend()
+    return ax

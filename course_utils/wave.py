@@ -1,0 +1,226 @@
+"""The 1D acoustic wave equation u_tt = c(x)^2 u_xx, solved by leapfrog finite differences.
+
+Grid: `nx` points from 0 to `length`, spacing dx = length / (nx - 1); u is taken as zero one
+point outside both ends (a fixed, reflecting wall there). Time: u^0 and u^1 come from a
+Gaussian pulse moving right; each leapfrog step makes the next level,
+
+    u^{n+1}_i = 2 u^n_i - u^{n-1}_i + (c_i dt / dx)^2 (u^n_{i+1} - 2 u^n_i + u^n_{i-1}),
+
+and `simulate` returns u^{nt+1}, at time t_final = (nt + 1) dt.
+
+Two gradients of `simulate` are offered (`gradient=`):
+- "autodiff": `jax.grad` through the time loop; it stores every time level (memory ~ nt).
+- "reversible" (default): the scheme runs backwards exactly, u^{n-1} = 2u^n - u^{n+1} +
+  (c dt/dx)^2 lap(u^n), so the backward pass rebuilds each level instead of storing it
+  (memory ~ nx, independent of nt). In float32 the rebuilt levels differ from the stored
+  ones by about 1e-4 at the seed size, and the two gradients agree to about 1e-4.
+"""
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from course_utils import _checks
+
+
+@dataclasses.dataclass(frozen=True)
+class WaveConfig:
+    """Grid, time stepping and initial pulse: static set-up, hashable (a `jit` static arg).
+
+    Attributes:
+        nx: number of grid points.
+        length: domain length [m]; the grid runs from 0 to `length`.
+        dt: time step [s].
+        nt: number of leapfrog steps.
+        c_max: largest velocity [m/s] this config must be stable for; checked against
+            the CFL condition here, so traced velocities up to it are safe.
+        pulse_center: centre of the initial Gaussian pulse [m].
+        pulse_width: width w of the pulse exp(-((x - center) / w)^2) [m].
+
+    Raises:
+        ValueError: for a bad value, or when c_max * dt / dx > 1 (unstable).
+    """
+
+    nx: int = 1000
+    length: float = 1.0
+    dt: float = 5e-4
+    nt: int = 5000
+    c_max: float = 2.0
+    pulse_center: float = 0.5
+    pulse_width: float = 0.2
+
+    def __post_init__(self):
+        _checks.positive_int("nx", self.nx, minimum=3)
+        _checks.positive_int("nt", self.nt)
+        for name in ("length", "dt", "c_max", "pulse_width"):
+            _checks.positive_number(name, getattr(self, name))
+        _checks.stable_courant(self.c_max, self.dt, self.dx)
+
+    @property
+    def dx(self):
+        """Grid spacing [m]."""
+        return self.length / (self.nx - 1)
+
+    @property
+    def x(self):
+        """Grid points [m], NumPy array of shape (nx,)."""
+        return np.linspace(0.0, self.length, self.nx)
+
+    @property
+    def t_final(self):
+        """Time [s] of the field `simulate` returns, (nt + 1) * dt."""
+        return (self.nt + 1) * self.dt
+
+
+GRADIENTS = ("reversible", "autodiff")
+
+
+def gaussian_pulse(x, config):
+    """exp(-((x - center) / width)^2), same shape as `x`."""
+    return jnp.exp(-(((x - config.pulse_center) / config.pulse_width) ** 2))
+
+
+def initial_conditions(c, config):
+    """u^0 and u^1 = the pulse at t=0 and t=dt, moving right at speed c; shapes (nx,)."""
+    x = jnp.asarray(config.x, dtype=jnp.result_type(c))
+    return gaussian_pulse(x, config), gaussian_pulse(x - c * config.dt, config)
+
+
+def courant_squared(c, config):
+    """(c dt / dx)^2, the factor in front of the second difference; same shape as c."""
+    return (c * config.dt / config.dx) ** 2
+
+
+def second_difference(u):
+    """u[i+1] - 2u[i] + u[i-1] with u = 0 just outside both ends; shape (nx,)."""
+    padded = jnp.pad(u, 1)
+    return padded[2:] - 2 * u + padded[:-2]
+
+
+def step(u_prev, u, r2):
+    """One leapfrog step: u^{n+1} from u^{n-1}, u^n and r2 = (c dt / dx)^2."""
+    return 2 * u - u_prev + r2 * second_difference(u)
+
+
+def _advance(state, r2, num_steps):
+    """Apply `num_steps` leapfrog steps to state = (u^{n-1}, u^n)."""
+
+    def body(_, state):
+        u_prev, u = state
+        return u, step(u_prev, u, r2)
+
+    return jax.lax.fori_loop(0, num_steps, body, state)
+
+
+def _final_state(c, config):
+    """(u^nt, u^{nt+1}) for velocity c."""
+    state = initial_conditions(c, config)
+    return _advance(state, courant_squared(c, config), config.nt)
+
+
+def _simulate_autodiff(c, config):
+    return _final_state(c, config)[1]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _simulate_reversible(c, config):
+    return _final_state(c, config)[1]
+
+
+def _reversible_fwd(c, config):
+    u_prev, u = _final_state(c, config)
+    return u, (c, u_prev, u)
+
+
+def _reversible_bwd(config, residuals, u_bar):
+    """Walk the steps backwards, rebuilding each earlier level from the two after it."""
+    c, u_prev, u = residuals
+    r2 = courant_squared(c, config)
+
+    def body(_, carry):
+        (u_prev, u), state_bar, r2_bar = carry
+        u_before = step(u, u_prev, r2)  # the scheme run backwards gives u^{n-1}
+        one_step = lambda s, r: (s[1], step(s[0], s[1], r))
+        _, pullback = jax.vjp(one_step, (u_before, u_prev), r2)
+        earlier_bar, r2_bar_step = pullback(state_bar)
+        return (u_before, u_prev), earlier_bar, r2_bar + r2_bar_step
+
+    carry = ((u_prev, u), (jnp.zeros_like(u), u_bar), jnp.zeros_like(r2))
+    _, state0_bar, r2_bar = jax.lax.fori_loop(0, config.nt, body, carry)
+    _, pullback = jax.vjp(
+        lambda c: (initial_conditions(c, config), courant_squared(c, config)), c
+    )
+    return pullback((state0_bar, r2_bar))
+
+
+_simulate_reversible.defvjp(_reversible_fwd, _reversible_bwd)
+
+_SIMULATORS = {
+    "reversible": jax.jit(_simulate_reversible, static_argnums=1),
+    "autodiff": jax.jit(_simulate_autodiff, static_argnums=1),
+}
+
+
+def _as_velocity(c, config):
+    """Validate c (before any tracing) and return it as a float array."""
+    _checks.velocity(c, config)
+    return jnp.asarray(c, dtype=jnp.result_type(float))
+
+
+def simulate(c, config=WaveConfig(), *, gradient="reversible"):
+    """Final wavefield u^{nt+1} for velocity c; differentiable with respect to c.
+
+    Args:
+        c: velocity [m/s], a scalar or shape (nx,).
+        config: grid and time stepping.
+        gradient: how `jax.grad` differentiates it, "reversible" (memory independent of
+            nt) or "autodiff" (through the stored time loop).
+
+    Returns:
+        u at time config.t_final, shape (nx,).
+
+    Raises:
+        ValueError: wrong shape, non-positive or non-finite c, or an unstable time step.
+    """
+    if gradient not in GRADIENTS:
+        raise ValueError(f"gradient must be one of {GRADIENTS}, got {gradient!r}.")
+    return _SIMULATORS[gradient](_as_velocity(c, config), config)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _history(c, config, every):
+    state = initial_conditions(c, config)
+    r2 = courant_squared(c, config)
+
+    def chunk(state, _):
+        state = _advance(state, r2, every)
+        return state, state[0]
+
+    _, frames = jax.lax.scan(chunk, state, length=config.nt // every)
+    return jnp.concatenate([state[0][None], frames])
+
+
+def simulate_history(c, config=WaveConfig(), *, every=10):
+    """Wavefield every `every` steps, for images and animations.
+
+    Args:
+        c: velocity [m/s], a scalar or shape (nx,).
+        config: grid and time stepping.
+        every: steps between stored frames.
+
+    Returns:
+        u^{k * every} for k = 0 .. nt // every, shape (nt // every + 1, nx); frame k is at
+        time k * every * dt (see `history_times`).
+    """
+    _checks.positive_int("every", every)
+    if every > config.nt:
+        raise ValueError(f"every must be at most config.nt={config.nt}, got {every}.")
+    return _history(_as_velocity(c, config), config, every)
+
+
+def history_times(config, every=10):
+    """Times [s] of the frames of `simulate_history`, shape (nt // every + 1,)."""
+    return np.arange(config.nt // every + 1) * every * config.dt

@@ -1,0 +1,75 @@
+"""Optimiser runners against naive references, and the TFP L-BFGS path that must not break."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from course_utils import inversion, wave
+
+SMALL = wave.WaveConfig(nx=200, nt=600)
+
+
+def quadratic(x):
+    return jnp.sum(jnp.arange(1.0, 4.0) * (x - 2.0) ** 2)
+
+
+def naive_adam(grad_fn, x, learning_rate, num_steps, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam as in Kingma & Ba (2015), Algorithm 1, in plain NumPy."""
+    m, v = np.zeros_like(x), np.zeros_like(x)
+    for t in range(1, num_steps + 1):
+        g = np.asarray(grad_fn(x))
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        x = x - learning_rate * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    return x
+
+
+def test_adam_matches_naive_reference():
+    start = np.zeros(3, dtype=np.float32)
+    history = inversion.run_adam(quadratic, start, learning_rate=0.1, num_steps=25,
+                                 progress=False)
+    expected = naive_adam(jax.grad(quadratic), start, 0.1, 25)
+    np.testing.assert_allclose(history.solution, expected, rtol=1e-5)
+    assert history.loss.shape == (25,) and history.params.shape == (25, 3)
+    assert history.loss[0] == pytest.approx(float(quadratic(start)))
+    assert history.evaluations[-1] == 25 and history.seconds[0] == 0
+
+
+def test_lbfgs_tfp_jax_substrate_recovers_constant_velocity():
+    """Fails loudly when tensorflow-probability's JAX substrate breaks (e.g. on a new jax)."""
+    observed = wave.simulate(1.0, SMALL)
+    history = inversion.run_lbfgs_tfp(
+        lambda c: inversion.misfit(c, observed, SMALL), jnp.asarray(0.8),
+        max_iterations=30, tolerance=1e-6, progress=False)
+    assert float(history.solution) == pytest.approx(1.0, abs=1e-3)
+    assert history.loss[-1] < 1e-2 * history.loss[0]
+
+
+def test_lbfgs_optax_recovers_constant_velocity():
+    observed = wave.simulate(1.0, SMALL)
+    history = inversion.run_lbfgs_optax(
+        lambda c: inversion.misfit(c, observed, SMALL), jnp.asarray(0.8),
+        max_iterations=30, tolerance=1e-6, progress=False)
+    assert float(history.solution) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("runner", [inversion.run_lbfgs_tfp, inversion.run_lbfgs_optax])
+def test_lbfgs_solves_a_quadratic(runner):
+    history = runner(quadratic, jnp.zeros(3), max_iterations=20, progress=False)
+    np.testing.assert_allclose(history.solution, 2.0, atol=1e-5)
+    assert np.all(np.diff(history.best_loss) <= 0)
+
+
+def test_misfit_is_the_norm_of_the_residual():
+    observed = wave.simulate(1.0, SMALL)
+    expected = np.linalg.norm(np.asarray(wave.simulate(0.9, SMALL)) - np.asarray(observed))
+    assert float(inversion.misfit(0.9, observed, SMALL)) == pytest.approx(expected, rel=1e-6)
+
+
+def test_taylor_test_detects_a_wrong_gradient(x64):
+    wrong = jax.custom_vjp(quadratic)
+    wrong.defvjp(lambda x: (quadratic(x), x), lambda x, g: (1.1 * g * jax.grad(quadratic)(x),))
+    x, v = jnp.zeros(3), jnp.ones(3)
+    assert inversion.taylor_test(quadratic, x, v).slopes[1] == pytest.approx(2, abs=0.05)
+    assert inversion.taylor_test(wrong, x, v).slopes[1] == pytest.approx(1, abs=0.1)

@@ -1,0 +1,66 @@
+"""Plotting helpers draw into a given Axes and return it; timing blocks on results."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from course_utils import inversion, plotting, timing, wave  # noqa: E402
+
+X = np.linspace(0, 1, 50)
+
+
+@pytest.fixture
+def ax():
+    fig, ax = plt.subplots()
+    yield ax
+    plt.close(fig)
+
+
+def labelled(ax):
+    return ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_plot_wavefields(ax):
+    out = plotting.plot_wavefields(X, {"a": X, "b": 2 * X}, ax=ax)
+    assert out is ax and labelled(ax) and len(ax.get_legend().texts) == 2
+
+
+def test_plot_profiles_broadcasts_scalars(ax):
+    out = plotting.plot_profiles(X, {"constant": 1.0, "linear": X}, ax=ax)
+    assert out is ax and labelled(ax) and len(ax.lines) == 2
+
+
+def test_plot_spacetime(ax):
+    frames = np.outer(np.arange(5), X)
+    out = plotting.plot_spacetime(frames, X, np.arange(5) * 0.1, ax=ax)
+    assert out is ax and labelled(ax) and out.images[0].get_array().shape == (5, 50)
+
+
+def test_plot_histories(ax):
+    history = inversion.run_adam(lambda p: jnp.sum(p**2), jnp.ones(2), learning_rate=0.1,
+                                 num_steps=5, progress=False)
+    out = plotting.plot_histories({"Adam": history}, ax=ax)
+    assert out is ax and labelled(ax) and len(ax.lines) == 1
+
+
+def test_plot_makes_a_figure_when_no_axes_given():
+    ax = plotting.plot_wavefields(X, {"a": X})
+    assert ax.figure is not None
+    plt.close(ax.figure)
+
+
+def test_animation_has_one_frame_per_snapshot():
+    frames = np.outer(np.arange(3), X)
+    movie = plotting.animate_wavefield(frames, X, np.arange(3) * 0.1)
+    html = movie.to_jshtml()
+    assert html.count("data:image/png;base64") == 3
+
+
+def test_time_function_counts_runs():
+    result = timing.time_function(wave.simulate, 1.0, wave.WaveConfig(nx=50, nt=10),
+                                  repeats=3)
+    assert len(result.runs) == 3 and result.first_call > 0 and "best" in str(result)
