@@ -29,7 +29,7 @@ class Timing:
         return statistics.median(self.runs)
 
     def __str__(self):
-        return (f"first call {self.first_call * 1e3:.1f} ms (includes compilation), "
+        return (f"first call {self.first_call * 1e3:.1f} ms (compiles if not compiled yet), "
                 f"then best {self.best * 1e3:.2f} ms, median {self.median * 1e3:.2f} ms "
                 f"over {len(self.runs)} runs")
 
