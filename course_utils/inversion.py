@@ -29,6 +29,8 @@ class History:
 
     Attributes:
         loss: loss at each evaluation, shape (evaluations,).
+        grad_norm: norm of the gradient computed with that evaluation (nan where the
+            optimiser asked only for the loss), shape (evaluations,).
         params: parameters at each evaluation, shape (evaluations, *params.shape).
         seconds: wall time [s] from the first evaluation to each one, shape (evaluations,);
             compilation happens before the first evaluation and is not included.
@@ -36,6 +38,7 @@ class History:
     """
 
     loss: np.ndarray
+    grad_norm: np.ndarray
     params: np.ndarray
     seconds: np.ndarray
     solution: np.ndarray
@@ -60,24 +63,41 @@ class _Recorder:
 
     def _record(self, loss, params):
         self.times.append(time.perf_counter())
-        self.rows.append((float(loss), np.asarray(params)))
+        self.rows.append([float(loss), np.nan, np.asarray(params)])
         self.bar.update(1)
 
-    def wrap(self, loss_fn):
-        """`loss_fn` that also reports each evaluation here."""
+    def _record_gradient(self, grad_norm):
+        self.rows[-1][1] = float(grad_norm)  # the gradient of the latest evaluation
 
+    def wrap(self, loss_fn):
+        """`loss_fn` that also reports each evaluation, and its gradient's norm, here."""
+
+        @jax.custom_vjp
         def recorded(params):
             loss = loss_fn(params)
             jax.debug.callback(self._record, loss, params, ordered=True)
             return loss
 
+        def forward(params):
+            loss, pullback = jax.vjp(loss_fn, params)
+            jax.debug.callback(self._record, loss, params, ordered=True)
+            return loss, pullback
+
+        def backward(pullback, cotangent):
+            grad = pullback(cotangent)
+            jax.debug.callback(self._record_gradient, optax.tree_utils.tree_norm(grad),
+                               ordered=True)
+            return grad
+
+        recorded.defvjp(forward, backward)
         return recorded
 
     def history(self, solution):
         self.bar.close()
-        loss, params = zip(*self.rows)
+        loss, grad_norm, params = zip(*self.rows)
         seconds = np.asarray(self.times) - self.times[0]
-        return History(np.array(loss), np.stack(params), seconds, np.asarray(solution))
+        return History(np.array(loss), np.array(grad_norm), np.stack(params), seconds,
+                       np.asarray(solution))
 
 
 def run_adam(loss_fn, params, *, learning_rate, num_steps, progress=True):

@@ -76,6 +76,7 @@ class WaveConfig:
 
 
 GRADIENTS = ("reversible", "autodiff")
+UNROLL = 4  # time steps per compiled loop iteration: less loop overhead (benchmarks/RESULTS.md)
 
 
 def gaussian_pulse(x, config):
@@ -112,7 +113,7 @@ def _advance(state, r2, num_steps):
         u_prev, u = state
         return u, step(u_prev, u, r2)
 
-    return jax.lax.fori_loop(0, num_steps, body, state)
+    return jax.lax.fori_loop(0, num_steps, body, state, unroll=UNROLL)
 
 
 def _final_state(c, config):
@@ -136,20 +137,26 @@ def _reversible_fwd(c, config):
 
 
 def _reversible_bwd(config, residuals, u_bar):
-    """Walk the steps backwards, rebuilding each earlier level from the two after it."""
+    """Walk the steps backwards, rebuilding each earlier level from the two after it.
+
+    One step maps (p, q) = (u^{n-1}, u^n) to (q, 2q - p + r2 * D(q)), with D the second
+    difference (a symmetric matrix). Its transpose maps cotangents (a, b) of the outputs to
+    p_bar = -b, q_bar = a + 2b + D(r2 * b), and adds b * D(q) to r2_bar.
+    """
     c, u_prev, u = residuals
     r2 = courant_squared(c, config)
 
     def body(_, carry):
-        (u_prev, u), state_bar, r2_bar = carry
-        u_before = step(u, u_prev, r2)  # the scheme run backwards gives u^{n-1}
-        one_step = lambda s, r: (s[1], step(s[0], s[1], r))
-        _, pullback = jax.vjp(one_step, (u_before, u_prev), r2)
-        earlier_bar, r2_bar_step = pullback(state_bar)
-        return (u_before, u_prev), earlier_bar, r2_bar + r2_bar_step
+        (u_prev, u), (a, b), r2_bar = carry
+        d_u_prev = second_difference(u_prev)
+        u_before = 2 * u_prev - u + r2 * d_u_prev  # the scheme run backwards: u^{n-1}
+        cotangents = (-b, a + 2 * b + second_difference(r2 * b))
+        return (u_before, u_prev), cotangents, r2_bar + b * d_u_prev
 
-    carry = ((u_prev, u), (jnp.zeros_like(u), u_bar), jnp.zeros_like(r2))
-    _, state0_bar, r2_bar = jax.lax.fori_loop(0, config.nt, body, carry)
+    carry = ((u_prev, u), (jnp.zeros_like(u), u_bar), jnp.zeros_like(u))
+    _, state0_bar, r2_bar = jax.lax.fori_loop(0, config.nt, body, carry, unroll=UNROLL)
+    if jnp.ndim(c) == 0:
+        r2_bar = jnp.sum(r2_bar)
     _, pullback = jax.vjp(
         lambda c: (initial_conditions(c, config), courant_squared(c, config)), c
     )

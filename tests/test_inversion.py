@@ -34,6 +34,8 @@ def test_adam_matches_naive_reference():
     assert history.loss.shape == (25,) and history.params.shape == (25, 3)
     assert history.loss[0] == pytest.approx(float(quadratic(start)))
     assert history.evaluations[-1] == 25 and history.seconds[0] == 0
+    expected_norms = [np.linalg.norm(jax.grad(quadratic)(p)) for p in history.params]
+    np.testing.assert_allclose(history.grad_norm, expected_norms, rtol=1e-5)
 
 
 def test_lbfgs_tfp_jax_substrate_recovers_constant_velocity():
@@ -59,6 +61,7 @@ def test_lbfgs_solves_a_quadratic(runner):
     history = runner(quadratic, jnp.zeros(3), max_iterations=20, progress=False)
     np.testing.assert_allclose(history.solution, 2.0, atol=1e-5)
     assert np.all(np.diff(history.best_loss) <= 0)
+    assert np.isfinite(history.grad_norm).all() and history.grad_norm.min() < 1e-4
 
 
 def test_misfit_is_the_norm_of_the_residual():
