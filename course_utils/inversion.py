@@ -50,8 +50,8 @@ class History:
 
     @property
     def best_loss(self):
-        """Lowest loss seen after each evaluation, shape (evaluations,)."""
-        return np.minimum.accumulate(self.loss)
+        """Lowest finite loss seen after each evaluation, shape (evaluations,)."""
+        return np.fmin.accumulate(self.loss)  # fmin: a failed (nan) trial step is skipped
 
 
 class _Recorder:

@@ -76,3 +76,9 @@ def test_taylor_test_detects_a_wrong_gradient(x64):
     x, v = jnp.zeros(3), jnp.ones(3)
     assert inversion.taylor_test(quadratic, x, v).slopes[1] == pytest.approx(2, abs=0.05)
     assert inversion.taylor_test(wrong, x, v).slopes[1] == pytest.approx(1, abs=0.1)
+
+
+def test_best_loss_skips_failed_trial_steps():
+    history = inversion.History(np.array([3.0, np.nan, 2.0]), np.full(3, np.nan),
+                                np.zeros((3, 1)), np.arange(3.0), np.zeros(1))
+    np.testing.assert_array_equal(history.best_loss, [3.0, 3.0, 2.0])
