@@ -6,6 +6,6 @@ Import the modules, so each call says where its code lives:
     u = wave.simulate(1.0)
 """
 
-from course_utils import inversion, plotting, timing, wave
+from course_utils import inversion, plotting, progress, timing, wave
 
-__all__ = ["inversion", "plotting", "timing", "wave"]
+__all__ = ["inversion", "plotting", "progress", "timing", "wave"]

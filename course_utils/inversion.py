@@ -13,9 +13,7 @@ import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm.auto import tqdm
-
-from course_utils import _checks, wave
+from course_utils import _checks, progress, wave
 
 
 def misfit(c, observed, config=wave.WaveConfig()):
@@ -57,14 +55,14 @@ class History:
 class _Recorder:
     """Host-side log of every evaluation, fed by `jax.debug.callback` from compiled code."""
 
-    def __init__(self, name, total, progress):
+    def __init__(self, name, total, show):
         self.rows, self.times = [], []
-        self.bar = tqdm(total=total, desc=name, unit="eval", disable=not progress)
+        self.progress = progress.Progress(name, total, enabled=show)
 
     def _record(self, loss, params):
         self.times.append(time.perf_counter())
         self.rows.append([float(loss), np.nan, np.asarray(params)])
-        self.bar.update(1)
+        self.progress.update()
 
     def _record_gradient(self, grad_norm):
         self.rows[-1][1] = float(grad_norm)  # the gradient of the latest evaluation
@@ -93,7 +91,7 @@ class _Recorder:
         return recorded
 
     def history(self, solution):
-        self.bar.close()
+        self.progress.close()
         loss, grad_norm, params = zip(*self.rows)
         seconds = np.asarray(self.times) - self.times[0]
         return History(np.array(loss), np.array(grad_norm), np.stack(params), seconds,
