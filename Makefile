@@ -17,7 +17,7 @@ $(READY): requirements.txt pyproject.toml
 	touch $@
 
 lab: $(READY)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 test: test-unit test-notebooks
 
@@ -30,6 +30,14 @@ test-notebooks: $(READY)
 # Re-execute every notebook in place and store its outputs (after changing one, or the lock).
 execute: $(READY)
 	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9]*.ipynb
+
+# Binder's copy of the lock: the same pins, torch's CPU build from PyTorch's CPU index. A
+# plain file (not `-r ../requirements.txt`) so repo2docker can cache its install layer.
+binder/requirements.txt: requirements.txt
+	{ echo "# Generated from ../requirements.txt by 'make binder/requirements.txt'. Same pins;"; \
+	  echo "# torch is the CPU build from PyTorch's CPU index (PyPI's pulls GBs of CUDA wheels)."; \
+	  echo "--extra-index-url https://download.pytorch.org/whl/cpu"; \
+	  grep -v '^#' requirements.txt | sed 's/^torch==\(.*\)$$/torch==\1+cpu/'; } > $@
 
 bench: $(READY)
 	$(PY) benchmarks/run.py

@@ -1,0 +1,39 @@
+"""Each notebook, run top to bottom in a fresh kernel, peaks under 1.5 GB (Binder allows ~2 GB).
+
+The measured peaks are written to build/notebook_memory.json; the README quotes them.
+"""
+
+import json
+import pathlib
+
+import nbclient
+import nbformat
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+LIMIT_MB = 1500
+RESULTS = ROOT / "build" / "notebook_memory.json"
+
+
+def peak_rss_mb(pid):
+    """High-water mark of a process's resident memory, from the kernel's own accounting."""
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM"))
+    return int(line.split()[1]) / 1024
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_peak_memory_fits_binder(path):
+    notebook = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            client.execute_cell(cell, index)
+        peak = peak_rss_mb(client.km.provisioner.process.pid)
+    RESULTS.parent.mkdir(exist_ok=True)
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results[path.name] = round(peak)
+    RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True))
+    assert peak < LIMIT_MB, f"{path.name} peaked at {peak:.0f} MB"
