@@ -127,8 +127,8 @@ def run_all(page, base, token, name):
 
 
 def close(page):
-    """Shut the notebook's kernel down (each holds a few hundred MB), then the page."""
-    page.evaluate(f"() => {CURRENT}.sessionContext.shutdown()")
+    """Shut the page's kernels down (each holds a few hundred MB), then the page."""
+    page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
     page.close()
 
 
@@ -168,4 +168,20 @@ def test_wave_explorer_slider_redraws_the_figure(lab, browser):
     assert float(readout) < 1.5  # started at 1.5 m/s
     SHOTS.mkdir(parents=True, exist_ok=True)
     image.screenshot(path=str(SHOTS / "03_wave_explorer.png"))
+    close(page)
+
+
+def test_notebook_renders_as_slides(lab, browser):
+    """jupyterlab-rise turns a notebook's slide metadata into a Reveal.js slideshow."""
+    base, token = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.route("**/*", only_localhost)
+    page.goto(f"{base}/lab/workspaces/slides/tree/01_pytorch_autograd.ipynb?reset&token={token}")
+    page.wait_for_function(KERNEL_IDLE, timeout=120_000)
+    page.evaluate("window.jupyterapp.commands.execute('RISE:preview')")
+    slides = page.frame_locator("iframe").locator(".reveal .slides section")
+    slides.first.wait_for(timeout=120_000)
+    assert slides.count() >= 5
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "01_slides.png"))
     close(page)
