@@ -38,22 +38,14 @@ def test_adam_matches_naive_reference():
     np.testing.assert_allclose(history.grad_norm, expected_norms, rtol=1e-5)
 
 
-def test_lbfgs_tfp_jax_substrate_recovers_constant_velocity():
-    """Fails loudly when tensorflow-probability's JAX substrate breaks (e.g. on a new jax)."""
+@pytest.mark.parametrize("runner", [inversion.run_lbfgs_tfp, inversion.run_lbfgs_optax])
+def test_lbfgs_recovers_constant_velocity(runner):
+    """The TFP case fails loudly when its JAX substrate breaks (e.g. on a newer jax)."""
     observed = wave.simulate(1.0, SMALL)
-    history = inversion.run_lbfgs_tfp(
-        lambda c: inversion.misfit(c, observed, SMALL), jnp.asarray(0.8),
-        max_iterations=30, tolerance=1e-6, progress=False)
+    history = runner(lambda c: inversion.misfit(c, observed, SMALL), jnp.asarray(0.8),
+                     max_iterations=30, tolerance=1e-6, progress=False)
     assert float(history.solution) == pytest.approx(1.0, abs=1e-3)
     assert history.loss[-1] < 1e-2 * history.loss[0]
-
-
-def test_lbfgs_optax_recovers_constant_velocity():
-    observed = wave.simulate(1.0, SMALL)
-    history = inversion.run_lbfgs_optax(
-        lambda c: inversion.misfit(c, observed, SMALL), jnp.asarray(0.8),
-        max_iterations=30, tolerance=1e-6, progress=False)
-    assert float(history.solution) == pytest.approx(1.0, abs=1e-3)
 
 
 @pytest.mark.parametrize("runner", [inversion.run_lbfgs_tfp, inversion.run_lbfgs_optax])
