@@ -8,6 +8,7 @@ import math
 import numbers
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -64,3 +65,9 @@ def velocity(c, config):
             f"{'s' if bad.size > 1 else ''} (first{where}: {values[bad[0]]})."
         )
     stable_courant(float(values.max()), config.dt, config.dx)
+
+
+def as_velocity(c, config):
+    """Check c (before any tracing) and return it as a float array."""
+    velocity(c, config)
+    return jnp.asarray(c, dtype=jnp.result_type(float))

@@ -171,12 +171,6 @@ _SIMULATORS = {
 }
 
 
-def _as_velocity(c, config):
-    """Validate c (before any tracing) and return it as a float array."""
-    _checks.velocity(c, config)
-    return jnp.asarray(c, dtype=jnp.result_type(float))
-
-
 def simulate(c, config=WaveConfig(), *, gradient="reversible"):
     """Final wavefield u^{nt+1} for velocity c; differentiable with respect to c.
 
@@ -194,7 +188,7 @@ def simulate(c, config=WaveConfig(), *, gradient="reversible"):
     """
     if gradient not in GRADIENTS:
         raise ValueError(f"gradient must be one of {GRADIENTS}, got {gradient!r}.")
-    return _SIMULATORS[gradient](_as_velocity(c, config), config)
+    return _SIMULATORS[gradient](_checks.as_velocity(c, config), config)
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2))
@@ -225,7 +219,7 @@ def simulate_history(c, config=WaveConfig(), *, every=10):
     _checks.positive_int("every", every)
     if every > config.nt:
         raise ValueError(f"every must be at most config.nt={config.nt}, got {every}.")
-    return _history(_as_velocity(c, config), config, every)
+    return _history(_checks.as_velocity(c, config), config, every)
 
 
 def history_times(config, every=10):

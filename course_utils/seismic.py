@@ -1,0 +1,149 @@
+"""What real FWI measures, in 1D: a source wavelet, receivers, and absorbing layers.
+
+The wave equation with a point source and a damping term that is non-zero only in a
+"sponge" layer at each end,
+
+    u_tt + sigma(x) u_t = c(x)^2 u_xx + f(t) delta(x - x_s),
+
+stepped with leapfrog (the damping term with a centred difference):
+
+    (1 + s) u^{n+1} = 2u^n - (1 - s) u^{n-1} + (c dt/dx)^2 D(u^n) + dt^2 f^n e_s / dx,
+
+where s = sigma dt / 2, D is `wave.second_difference` and e_s is 1 at the source's grid
+point. The field starts at rest. Receivers record u at their grid points every step.
+"""
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from course_utils import _checks, wave
+
+
+@dataclasses.dataclass(frozen=True)
+class SeismicConfig:
+    """Grid, time stepping, source wavelet and sponge layers; hashable (a `jit` static arg).
+
+    Attributes:
+        nx: grid points on [0, length].
+        length: domain length [m].
+        dt: time step [s].
+        nt: number of time steps; traces have nt samples, at times n * dt.
+        c_max: largest velocity [m/s] the config must be stable for.
+        peak_frequency: the Ricker wavelet's peak frequency [Hz].
+        sponge_width: width of the absorbing layer at each end [m].
+        sponge_damping: damping sigma [1/s] at the outer edge of the layers.
+    """
+
+    nx: int = 301
+    length: float = 3.0
+    dt: float = 4e-3
+    nt: int = 1000
+    c_max: float = 2.0
+    peak_frequency: float = 4.0
+    sponge_width: float = 0.4
+    sponge_damping: float = 30.0
+
+    def __post_init__(self):
+        _checks.positive_int("nx", self.nx, minimum=3)
+        _checks.positive_int("nt", self.nt)
+        for name in ("length", "dt", "c_max", "peak_frequency", "sponge_width"):
+            _checks.positive_number(name, getattr(self, name))
+        if not 0 <= self.sponge_damping < float("inf"):
+            raise ValueError(f"sponge_damping must be >= 0, got {self.sponge_damping!r}.")
+        if self.sponge_width >= self.length / 2:
+            raise ValueError(f"sponge_width must be less than half the length "
+                             f"({self.length / 2:g} m), got {self.sponge_width!r}.")
+        _checks.stable_courant(self.c_max, self.dt, self.dx)
+
+    @property
+    def dx(self):
+        """Grid spacing [m]."""
+        return self.length / (self.nx - 1)
+
+    @property
+    def x(self):
+        """Grid points [m], shape (nx,)."""
+        return np.linspace(0.0, self.length, self.nx)
+
+    @property
+    def t(self):
+        """Sample times [s] of the traces, shape (nt,)."""
+        return np.arange(self.nt) * self.dt
+
+    @property
+    def interior(self):
+        """Mask of the grid points outside the sponge layers, shape (nx,)."""
+        return (self.x >= self.sponge_width) & (self.x <= self.length - self.sponge_width)
+
+
+def ricker(t, peak_frequency, delay=None):
+    """Ricker wavelet (1 - 2a) exp(-a), a = (pi f (t - delay))^2; delay 1.2 / f by default."""
+    delay = 1.2 / peak_frequency if delay is None else delay
+    a = (np.pi * peak_frequency * (np.asarray(t) - delay)) ** 2
+    return (1 - 2 * a) * np.exp(-a)
+
+
+def sponge(config):
+    """Damping sigma(x) [1/s]: zero inside, rising quadratically across each layer."""
+    depth = np.maximum(config.sponge_width - np.minimum(config.x, config.length - config.x), 0)
+    return config.sponge_damping * (depth / config.sponge_width) ** 2
+
+
+def grid_index(positions, config, name="position"):
+    """Indices of the grid points nearest to `positions` [m], shape like `positions`."""
+    positions = np.asarray(positions, dtype=float)
+    outside = (positions < 0) | (positions > config.length)
+    if outside.any():
+        raise ValueError(f"{name} must lie in the domain [0, {config.length:g}] m; got "
+                         f"{positions[outside].tolist()}.")
+    return np.rint(positions / config.dx).astype(int)
+
+
+def damped_step(u_prev, u, r2, s, forcing):
+    """One leapfrog step with damping s = sigma dt / 2 and a forcing term; shape (nx,)."""
+    return (2 * u - (1 - s) * u_prev + r2 * wave.second_difference(u) + forcing) / (1 + s)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _wavefield(c, source_index, config):
+    r2 = (c * config.dt / config.dx) ** 2
+    s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
+    spike = jax.nn.one_hot(source_index, config.nx, dtype=r2.dtype) * config.dt**2 / config.dx
+    wavelet = jnp.asarray(ricker(config.t, config.peak_frequency), dtype=r2.dtype)
+
+    def body(state, f):
+        u_prev, u = state
+        u_next = damped_step(u_prev, u, r2, s, f * spike)
+        return (u, u_next), u_next
+
+    zero = jnp.zeros(config.nx, dtype=r2.dtype)
+    return jax.lax.scan(body, (zero, zero), wavelet)[1]
+
+
+def wavefield(c, source, config=SeismicConfig()):
+    """u(x, t) for one source at `source` [m]: shape (nt, nx), row n at time (n + 1) dt."""
+    c = _checks.as_velocity(c, config)
+    return _wavefield(c, grid_index(source, config, "source"), config)
+
+
+def shots(c, sources, receivers, config=SeismicConfig()):
+    """Seismograms of every source, recorded at every receiver.
+
+    Args:
+        c: velocity [m/s], a scalar or shape (nx,); differentiable.
+        sources: source positions [m], shape (n_sources,).
+        receivers: receiver positions [m], shape (n_receivers,).
+        config: grid, time stepping, wavelet and sponge.
+
+    Returns:
+        Traces of shape (n_sources, nt, n_receivers).
+    """
+    c = _checks.as_velocity(c, config)
+    source_index = grid_index(np.atleast_1d(sources), config, "source")
+    receiver_index = grid_index(np.atleast_1d(receivers), config, "receiver")
+    fields = jax.vmap(_wavefield, in_axes=(None, 0, None))(c, source_index, config)
+    return fields[:, :, receiver_index]
