@@ -109,7 +109,11 @@ def damped_step(u_prev, u, r2, s, forcing):
 
 
 @functools.partial(jax.jit, static_argnums=2)
-def _wavefield(c, source_index, config):
+def wavefield_at_index(c, source_index, config):
+    """u(x, t) for a source at grid point `source_index`: shape (nt, nx); vmappable.
+
+    No input checks (c and the index may be traced): `wavefield` and `shots` check first.
+    """
     r2 = (c * config.dt / config.dx) ** 2
     s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
     spike = jax.nn.one_hot(source_index, config.nx, dtype=r2.dtype) * config.dt**2 / config.dx
@@ -127,7 +131,7 @@ def _wavefield(c, source_index, config):
 def wavefield(c, source, config=SeismicConfig()):
     """u(x, t) for one source at `source` [m]: shape (nt, nx), row n at time (n + 1) dt."""
     c = _checks.as_velocity(c, config)
-    return _wavefield(c, grid_index(source, config, "source"), config)
+    return wavefield_at_index(c, grid_index(source, config, "source"), config)
 
 
 def shots(c, sources, receivers, config=SeismicConfig()):
@@ -145,5 +149,5 @@ def shots(c, sources, receivers, config=SeismicConfig()):
     c = _checks.as_velocity(c, config)
     source_index = grid_index(np.atleast_1d(sources), config, "source")
     receiver_index = grid_index(np.atleast_1d(receivers), config, "receiver")
-    fields = jax.vmap(_wavefield, in_axes=(None, 0, None))(c, source_index, config)
+    fields = jax.vmap(wavefield_at_index, in_axes=(None, 0, None))(c, source_index, config)
     return fields[:, :, receiver_index]
