@@ -6,10 +6,12 @@ render: on GitHub, in a PDF, on a projector without a kernel.
 
 import io
 
+import jax
+import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_utils import plotting, wave
+from course_utils import plotting, projectile, wave
 
 
 def two_layer_model(c_left, c_right, interface, config):
@@ -41,6 +43,96 @@ def draw_explorer(c_left, c_right, interface, config, every=50, axes=None):
     return axes
 
 
+def _png(fig):
+    """The figure as PNG bytes (then closed): what an Image widget shows."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def miss_landscape(target, drag, speeds, angles, config=projectile.ProjectileConfig()):
+    """Miss distance [m] for every (speed, angle) pair: shape (len(angles), len(speeds))."""
+    miss = jax.vmap(jax.vmap(lambda v, a: projectile.miss(v, a, drag, target, config),
+                             in_axes=(0, None)), in_axes=(None, 0))
+    return np.sqrt(np.asarray(miss(jnp.asarray(speeds), jnp.asarray(angles))))
+
+
+def draw_projectile(speed, angle, drag, target, launches=None,
+                    config=projectile.ProjectileConfig(), axes=None):
+    """Flight and target (left); miss landscape with the optimiser's path (right)."""
+    if axes is None:
+        axes = plt.subplots(1, 2, figsize=(11, 4))[1]
+    path = np.asarray(projectile.trajectory(speed, angle, drag, config))
+    above = path[:, 1] >= -0.5
+    axes[0].plot(path[above, 0], path[above, 1], label=f"{speed:.1f} m/s at {angle:.1f} deg")
+    axes[0].plot(*target, "r*", ms=14, label="target")
+    axes[0].axhline(0, color="k", lw=0.5)
+    axes[0].set(xlabel="x [m]", ylabel="y [m]", title=f"Flight with drag k = {drag:g} 1/m")
+    axes[0].legend()
+    speeds, angles = np.linspace(5, 40, 71), np.linspace(5, 85, 81)
+    image = axes[1].contourf(speeds, angles, miss_landscape(target, drag, speeds, angles, config),
+                             levels=20, cmap="viridis")
+    axes[1].figure.colorbar(image, ax=axes[1], label="miss [m]")
+    if launches is not None:
+        launches = np.asarray(launches)
+        axes[1].plot(launches[:, 0], launches[:, 1], "w.-", ms=3, label="Adam's path")
+        axes[1].legend()
+    axes[1].plot(speed, angle, "wo", mfc="none", ms=10)
+    axes[1].set(xlabel="launch speed [m/s]", ylabel="angle [deg]", title="Miss distance")
+    return axes
+
+
+def projectile_demo(config=projectile.ProjectileConfig()):
+    """Sliders for the launch and the target; a button aims by gradient descent."""
+    import ipywidgets
+
+    def slider(value, low, high, step, description):
+        return ipywidgets.FloatSlider(value=value, min=low, max=high, step=step,
+                                      description=description, continuous_update=False,
+                                      style={"description_width": "initial"})
+
+    sliders = {
+        "speed": slider(15.0, 5.0, 40.0, 0.5, "speed [m/s]"),
+        "angle": slider(30.0, 5.0, 85.0, 1.0, "angle [deg]"),
+        "drag": slider(0.05, 0.0, 0.2, 0.01, "drag k [1/m]"),
+        "target_x": slider(25.0, 5.0, 40.0, 1.0, "target x [m]"),
+        "target_y": slider(2.0, 0.0, 10.0, 0.5, "target y [m]"),
+    }
+    button = ipywidgets.Button(description="Aim with gradient descent", icon="crosshairs")
+    image, status = ipywidgets.Image(format="png"), ipywidgets.Label()
+
+    def settings():
+        v = {name: s.value for name, s in sliders.items()}
+        return v["speed"], v["angle"], v["drag"], (v["target_x"], v["target_y"])
+
+    def redraw(change=None, launches=None):
+        speed, angle, drag, target = settings()
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        draw_projectile(speed, angle, drag, target, launches, config, axes)
+        image.value = _png(fig)
+        status.value = f"miss: {np.sqrt(float(projectile.miss(speed, angle, drag, target, config))):.2f} m"
+
+    def aim(_):
+        speed, angle, drag, target = settings()
+        launches, _ = projectile.fit_launch(target, speed, angle, drag, config=config)
+        best = np.clip(np.asarray(launches[-1]), [5.0, 5.0], [40.0, 85.0])
+        for name in ("speed", "angle"):  # move both sliders, then draw once, with the path
+            sliders[name].unobserve(redraw, names="value")
+        sliders["speed"].value, sliders["angle"].value = float(best[0]), float(best[1])
+        for name in ("speed", "angle"):
+            sliders[name].observe(redraw, names="value")
+        redraw(launches=launches)
+
+    for s in sliders.values():
+        s.observe(redraw, names="value")
+    button.on_click(aim)
+    redraw()
+    rows = [ipywidgets.HBox(list(sliders.values())[:3]),
+            ipywidgets.HBox(list(sliders.values())[3:] + [button, status])]
+    return ipywidgets.VBox(rows + [image])
+
+
 def wave_explorer(config=wave.WaveConfig(), every=50):
     """Sliders for a two-layer velocity model, redrawing its wavefield as they move."""
     import ipywidgets
@@ -64,10 +156,7 @@ def wave_explorer(config=wave.WaveConfig(), every=50):
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         values = {name: s.value for name, s in sliders.items()}
         draw_explorer(**values, config=config, every=every, axes=axes)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        plt.close(fig)
-        image.value = buffer.getvalue()
+        image.value = _png(fig)
 
     for s in sliders.values():
         s.observe(redraw, names="value")
