@@ -185,3 +185,22 @@ def test_notebook_renders_as_slides(lab, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "01_slides.png"))
     close(page)
+
+
+def test_projectile_button_aims(lab, browser):
+    base, token = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    run_all(page, base, token, "08_projectile_demo.ipynb")
+    button = page.locator(".jupyter-widgets button", has_text="Aim with gradient descent")
+    button.scroll_into_view_if_needed()
+    status = page.locator(".jupyter-widgets .widget-label", has_text="miss:").last
+    assert float(status.inner_text().split()[1]) > 1
+    before = page.locator(".jupyter-widgets img").last.get_attribute("src")
+    button.click()
+    page.wait_for_function("src => [...document.querySelectorAll('.jupyter-widgets img')]"
+                           ".pop().src !== src", arg=before, timeout=60_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.widget-label')].some("
+                           "e => e.textContent.startsWith('miss: 0.0'))", timeout=60_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".jupyter-widgets img").last.screenshot(path=str(SHOTS / "08_projectile.png"))
+    close(page)
