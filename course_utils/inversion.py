@@ -13,6 +13,7 @@ import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import optax
+
 from course_utils import _checks, progress, wave
 
 
