@@ -24,7 +24,7 @@ from course_utils import _checks, wave
 
 
 @dataclasses.dataclass(frozen=True)
-class SeismicConfig:
+class SeismicConfig(wave.Grid):
     """Grid, time stepping, source wavelet and sponge layers; hashable (a `jit` static arg).
 
     Attributes:
@@ -48,26 +48,14 @@ class SeismicConfig:
     sponge_damping: float = 30.0
 
     def __post_init__(self):
-        _checks.positive_int("nx", self.nx, minimum=3)
-        _checks.positive_int("nt", self.nt)
-        for name in ("length", "dt", "c_max", "peak_frequency", "sponge_width"):
+        self.check_grid()
+        for name in ("peak_frequency", "sponge_width"):
             _checks.positive_number(name, getattr(self, name))
         if not 0 <= self.sponge_damping < float("inf"):
             raise ValueError(f"sponge_damping must be >= 0, got {self.sponge_damping!r}.")
         if self.sponge_width >= self.length / 2:
             raise ValueError(f"sponge_width must be less than half the length "
                              f"({self.length / 2:g} m), got {self.sponge_width!r}.")
-        _checks.stable_courant(self.c_max, self.dt, self.dx)
-
-    @property
-    def dx(self):
-        """Grid spacing [m]."""
-        return self.length / (self.nx - 1)
-
-    @property
-    def x(self):
-        """Grid points [m], shape (nx,)."""
-        return np.linspace(0.0, self.length, self.nx)
 
     @property
     def t(self):

@@ -26,8 +26,30 @@ import numpy as np
 from course_utils import _checks
 
 
+class Grid:
+    """`nx` points on [0, length] and `nt` steps of `dt`, stable up to `c_max`: shared by configs."""
+
+    def check_grid(self):
+        """Raise for a bad grid value, or when c_max * dt / dx > 1 (unstable)."""
+        _checks.positive_int("nx", self.nx, minimum=3)
+        _checks.positive_int("nt", self.nt)
+        for name in ("length", "dt", "c_max"):
+            _checks.positive_number(name, getattr(self, name))
+        _checks.stable_courant(self.c_max, self.dt, self.dx)
+
+    @property
+    def dx(self):
+        """Grid spacing [m]."""
+        return self.length / (self.nx - 1)
+
+    @property
+    def x(self):
+        """Grid points [m], NumPy array of shape (nx,)."""
+        return np.linspace(0.0, self.length, self.nx)
+
+
 @dataclasses.dataclass(frozen=True)
-class WaveConfig:
+class WaveConfig(Grid):
     """Grid, time stepping and initial pulse: static set-up, hashable (a `jit` static arg).
 
     Attributes:
@@ -53,21 +75,8 @@ class WaveConfig:
     pulse_width: float = 0.2
 
     def __post_init__(self):
-        _checks.positive_int("nx", self.nx, minimum=3)
-        _checks.positive_int("nt", self.nt)
-        for name in ("length", "dt", "c_max", "pulse_width"):
-            _checks.positive_number(name, getattr(self, name))
-        _checks.stable_courant(self.c_max, self.dt, self.dx)
-
-    @property
-    def dx(self):
-        """Grid spacing [m]."""
-        return self.length / (self.nx - 1)
-
-    @property
-    def x(self):
-        """Grid points [m], NumPy array of shape (nx,)."""
-        return np.linspace(0.0, self.length, self.nx)
+        _checks.positive_number("pulse_width", self.pulse_width)
+        self.check_grid()
 
     @property
     def t_final(self):
