@@ -105,14 +105,15 @@ def run_adam(loss_fn, params, *, learning_rate, num_steps, progress=True):
     Args:
         loss_fn: scalar function of `params`, differentiable with `jax.grad`.
         params: starting point, an array.
-        learning_rate: Adam's step size, > 0.
+        learning_rate: Adam's step size, > 0, or an optax schedule (step -> step size).
         num_steps: number of steps (= evaluations), >= 1.
         progress: show a progress bar.
 
     Returns:
         History; `solution` is the parameters after the last update.
     """
-    _checks.positive_number("learning_rate", learning_rate)
+    if not callable(learning_rate):
+        _checks.positive_number("learning_rate", learning_rate)
     _checks.positive_int("num_steps", num_steps)
     recorder = _Recorder("Adam", num_steps, progress)
     value_and_grad = jax.value_and_grad(recorder.wrap(loss_fn))

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from course_utils import inversion, wave
@@ -36,6 +37,17 @@ def test_adam_matches_naive_reference():
     assert history.evaluations[-1] == 25 and history.seconds[0] == 0
     expected_norms = [np.linalg.norm(jax.grad(quadratic)(p)) for p in history.params]
     np.testing.assert_allclose(history.grad_norm, expected_norms, rtol=1e-5)
+
+
+def test_adam_accepts_an_optax_schedule():
+    start = np.zeros(3, dtype=np.float32)
+    schedule = optax.exponential_decay(0.1, 5, 0.5)
+    history = inversion.run_adam(quadratic, start, learning_rate=schedule, num_steps=25,
+                                 progress=False)
+    constant = inversion.run_adam(quadratic, start, learning_rate=0.1, num_steps=25,
+                                  progress=False)
+    np.testing.assert_allclose(history.params[:2], constant.params[:2], rtol=1e-6)  # same first step
+    assert not np.allclose(history.solution, constant.solution)
 
 
 @pytest.mark.parametrize("runner", [inversion.run_lbfgs_tfp, inversion.run_lbfgs_optax])
