@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_utils import plotting, projectile, wave
+from course_utils import plotting, projectile, seismic, wave
 
 
 def two_layer_model(c_left, c_right, interface, config):
@@ -19,7 +19,7 @@ def two_layer_model(c_left, c_right, interface, config):
     return np.where(config.x < interface, c_left, c_right)
 
 
-def explore_frames(c_left, c_right, interface, config, every=50):
+def explore_frames(c_left, c_right, interface, config, every=10):
     """Frames of the two-layer model's wavefield and their times [s].
 
     Returns:
@@ -30,16 +30,29 @@ def explore_frames(c_left, c_right, interface, config, every=50):
     return np.asarray(frames), wave.history_times(config, every)
 
 
-def draw_explorer(c_left, c_right, interface, config, every=50, axes=None):
-    """The model and its space-time wavefield side by side; returns the two Axes."""
+def seismogram(frames, receiver, config):
+    """The trace u(receiver, t) a receiver at `receiver` [m] records: frames[:, index]."""
+    return frames[:, seismic.grid_index(receiver, config, "receiver")]
+
+
+def draw_explorer(c_left, c_right, interface, config, receiver=0.3, every=10, axes=None):
+    """Model, space-time wavefield and the seismogram at `receiver` [m]; returns the 3 Axes."""
     if axes is None:
-        axes = plt.subplots(1, 2, figsize=(11, 4))[1]
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4), width_ratios=(1, 1.2, 1),
+                                 layout="constrained")
+        fig.get_layout_engine().set(wspace=0.06)
     c = two_layer_model(c_left, c_right, interface, config)
     frames, times = explore_frames(c_left, c_right, interface, config, every)
     plotting.plot_profiles(config.x, {"c(x)": c}, ax=axes[0], title="Velocity model")
+    axes[0].plot(receiver, 0.1 * config.c_max, "kv", ms=10, label="receiver")
+    axes[0].legend(loc="lower right")
     axes[0].set_ylim(0, 1.05 * config.c_max)
     plotting.plot_spacetime(frames, config.x, times, ax=axes[1],
                             title=f"Wavefield: c = {c_left:g} | {c_right:g} m/s")
+    axes[1].axvline(receiver, color="k", ls="--", lw=1)
+    axes[2].plot(times, seismogram(frames, receiver, config), "k", label=f"x = {receiver:g} m")
+    axes[2].set(xlabel="t [s]", ylabel="u [arbitrary units]", title="Seismogram at the receiver")
+    axes[2].legend(loc="upper right")
     return axes
 
 
@@ -133,8 +146,8 @@ def projectile_demo(config=projectile.ProjectileConfig()):
     return ipywidgets.VBox(rows + [image])
 
 
-def wave_explorer(config=wave.WaveConfig(), every=50):
-    """Sliders for a two-layer velocity model, redrawing its wavefield as they move."""
+def wave_explorer(config=wave.WaveConfig(), every=10):
+    """Sliders for a two-layer model and a receiver, redrawing wavefield and seismogram."""
     import ipywidgets
 
     def slider(value, low, high, description):
@@ -146,6 +159,7 @@ def wave_explorer(config=wave.WaveConfig(), every=50):
         "c_left": slider(1.0, 0.5, config.c_max, "c left [m/s]"),
         "c_right": slider(1.5, 0.5, config.c_max, "c right [m/s]"),
         "interface": slider(0.7, 0.1, 0.9, "interface [m]"),
+        "receiver": slider(0.3, 0.0, config.length, "receiver [m]"),
     }
 
     image = ipywidgets.Image(format="png")
@@ -153,10 +167,9 @@ def wave_explorer(config=wave.WaveConfig(), every=50):
     def redraw(change=None):
         # Draw to PNG bytes: an Image widget updates the same way in every front end, where
         # an Output widget's captured figure depends on the front end routing it.
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         values = {name: s.value for name, s in sliders.items()}
-        draw_explorer(**values, config=config, every=every, axes=axes)
-        image.value = _png(fig)
+        axes = draw_explorer(**values, config=config, every=every)
+        image.value = _png(axes[0].figure)
 
     for s in sliders.values():
         s.observe(redraw, names="value")
