@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: setup lab test test-unit test-notebooks bench execute clean
+.PHONY: setup lab student test test-unit test-notebooks bench execute clean
 
 setup: $(READY)
 
@@ -16,8 +16,13 @@ $(READY): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-lab: $(READY)
-	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
+# Opens the repository: notebooks/ (with solutions) and student/ (without).
+lab: $(READY) student
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# Student versions of the notebooks, exercise solutions taken out; never overwrites yours.
+student: $(READY)
+	$(PY) -m course_utils.student notebooks student
 
 test: test-unit test-notebooks
 

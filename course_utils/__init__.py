@@ -6,8 +6,8 @@ Import the modules, so each call says where its code lives:
     u = wave.simulate(1.0)
 """
 
-from course_utils import (inversion, plotting, progress, projectile, seismic, timing, wave,
-                          widgets)
+from course_utils import (exercises, inversion, plotting, progress, projectile, seismic,
+                          student, timing, wave, widgets)
 
-__all__ = ["inversion", "plotting", "progress", "projectile", "seismic", "timing", "wave",
-           "widgets"]
+__all__ = ["exercises", "inversion", "plotting", "progress", "projectile", "seismic", "student",
+           "timing", "wave", "widgets"]

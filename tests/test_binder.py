@@ -37,7 +37,9 @@ def test_binder_installs_the_pins_before_copying_the_repo(dockerfile):
 
 def test_binder_runs_postbuild_which_installs_course_utils(dockerfile):
     assert "RUN ./binder/postBuild" in dockerfile
-    assert "pip install --no-deps -e ." in (ROOT / "binder/postBuild").read_text()
+    post_build = (ROOT / "binder/postBuild").read_text()
+    assert "pip install --no-deps -e ." in post_build
+    assert "python -m course_utils.student notebooks student" in post_build  # as `make student`
 
 
 def test_binder_pins_equal_the_lock_except_torch_cpu_build():
