@@ -6,8 +6,9 @@ Import the modules, so each call says where its code lives:
     u = wave.simulate(1.0)
 """
 
-from course_utils import (exercises, inversion, plotting, progress, projectile, seismic,
-                          student, timing, wave, widgets)
+from course_utils import (exercises, inversion, plotting, progress, projectile, seismic, timing,
+                          wave, widgets)
 
-__all__ = ["exercises", "inversion", "plotting", "progress", "projectile", "seismic", "student",
-           "timing", "wave", "widgets"]
+__all__ = ["exercises", "inversion", "plotting", "progress", "projectile", "seismic", "timing",
+           "wave", "widgets"]
+# `course_utils.student` is tooling (`python -m course_utils.student`), not imported here.
