@@ -166,8 +166,9 @@ def test_wave_explorer_slider_redraws_the_figure(lab, browser):
                            arg=before, timeout=60_000)
     readout = page.locator(".widget-slider .widget-readout").nth(1).inner_text()
     assert float(readout) < 1.5  # started at 1.5 m/s
+    page.wait_for_function(KERNEL_IDLE, timeout=60_000)  # the last key press redrawn too
     SHOTS.mkdir(parents=True, exist_ok=True)
-    image.screenshot(path=str(SHOTS / "03_wave_explorer.png"))
+    image.locator("xpath=..").screenshot(path=str(SHOTS / "03_wave_explorer.png"))  # sliders too
     close(page)
 
 
