@@ -6,8 +6,8 @@ reads "not done yet", and a wrong answer says how far off it is, so a notebook r
 bottom whatever state its exercises are in.
 """
 
-import jax
 import numpy as np
+from jax.experimental import enable_x64
 
 DONE, NOT_YET, BLANK = "✓", "✗", "…"
 
@@ -31,6 +31,18 @@ def _as_array(answer):
     return np.asarray(answer, dtype=np.float64)
 
 
+def _numbers(name, answer):
+    """The answer as an array, or None after saying why it is not one (yet)."""
+    if _is_blank(answer):
+        _report(BLANK, name, "not done yet (replace the `...` with your code)")
+        return None
+    try:
+        return _as_array(answer)
+    except (TypeError, ValueError) as err:
+        _report(NOT_YET, name, f"expected numbers, got {type(answer).__name__} ({err})")
+        return None
+
+
 def check_close(name, answer, expected, *, rtol=1e-5, atol=0.0):
     """Is `answer` equal to `expected` within rtol (relative) or atol (absolute)?
 
@@ -39,12 +51,9 @@ def check_close(name, answer, expected, *, rtol=1e-5, atol=0.0):
         answer: a number or an array (or tuple of numbers); `...` means not done yet.
         expected: the reference, same shape.
     """
-    if _is_blank(answer):
-        return _report(BLANK, name, "not done yet (replace the `...` with your code)")
-    try:
-        answer = _as_array(answer)
-    except (TypeError, ValueError) as err:
-        return _report(NOT_YET, name, f"expected numbers, got {type(answer).__name__} ({err})")
+    answer = _numbers(name, answer)
+    if answer is None:
+        return
     expected = _as_array(expected)
     if answer.shape != expected.shape:
         return _report(NOT_YET, name, f"expected shape {expected.shape}, got {answer.shape}")
@@ -73,7 +82,7 @@ def finite_differences(f, *args, h=1e-5):
         return _as_array(f(*values))
 
     columns = []
-    with jax.experimental.enable_x64():
+    with enable_x64():
         for k in range(flat.size):
             step = h * max(1.0, abs(flat[k]))
             up, down = flat.copy(), flat.copy()
@@ -90,17 +99,14 @@ def check_derivative(name, derivative, f, *args, rtol=1e-3):
     for a vector f, its Jacobian (e.g. a Hessian, with f a gradient function). Entries must
     agree to rtol times the largest entry.
     """
-    if _is_blank(derivative):
-        return _report(BLANK, name, "not done yet (replace the `...` with your code)")
+    answer = _numbers(name, derivative)
+    if answer is None:
+        return
     expected = finite_differences(f, *args)
-    try:
-        answer = _as_array(derivative)
-    except (TypeError, ValueError) as err:
-        return _report(NOT_YET, name, f"expected numbers, got {type(derivative).__name__} ({err})")
     if answer.size != expected.size:
         return _report(NOT_YET, name, f"expected {expected.size} numbers, got {answer.size}")
     answer = answer.reshape(expected.shape)
-    if np.all(np.abs(answer - expected) <= rtol * np.abs(expected).max()):
+    if np.all(np.abs(answer - expected) <= rtol * max(np.abs(expected).max(), 1e-8)):
         return _report(DONE, name, f"correct, matches central finite differences to {rtol:g}")
     worst = np.max(np.abs(answer - expected))
     return _report(NOT_YET, name, f"not yet: differs from finite differences by up to {worst:.3g}")

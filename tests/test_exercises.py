@@ -75,6 +75,9 @@ def test_check_derivative_of_gradients_and_hessians(capsys):
         "✗ H: expected 4 numbers, got 3")
     assert feedback(capsys, exercises.check_derivative, "H", ..., rosen_grad, start) == (
         "… H: not done yet (replace the `...` with your code)")
+    flat = lambda x: 3.0  # noqa: E731
+    assert feedback(capsys, exercises.check_derivative, "0", 0.0, flat, 1.0).startswith("✓")
+    assert feedback(capsys, exercises.check_derivative, "0", 0.1, flat, 1.0).startswith("✗")
 
 
 # The generator
