@@ -20,7 +20,8 @@ $(READY): requirements.txt pyproject.toml
 lab: $(READY) student
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Student versions of the notebooks, exercise solutions taken out; never overwrites yours.
+# Student versions of the notebooks, exercise solutions taken out; never overwrites yours:
+# says per notebook what it did, and writes a newer course version beside yours (NN_*.new.ipynb).
 student: $(READY)
 	$(PY) -m course_utils.student notebooks student
 

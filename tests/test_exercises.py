@@ -80,68 +80,6 @@ def test_check_derivative_of_gradients_and_hessians(capsys):
     assert feedback(capsys, exercises.check_derivative, "0", 0.1, flat, 1.0).startswith("✗")
 
 
-# The generator
-
-SOLVED = """x = 1
-# BEGIN SOLUTION: answer = ...
-answer = x + 1
-print(answer)
-# END SOLUTION
-exercises.check_close("answer", answer, 2)
-def f():
-    # BEGIN SOLUTION: return ...
-    return 3
-    # END SOLUTION"""
-
-
-def test_strip_solutions_keeps_the_placeholder_and_the_check():
-    assert student.strip_solutions(SOLVED) == """x = 1
-answer = ...  # YOUR CODE HERE
-exercises.check_close("answer", answer, 2)
-def f():
-    return ...  # YOUR CODE HERE"""
-    assert student.strip_solutions("no blocks\n") == "no blocks"
-
-
-@pytest.mark.parametrize("source, message", [
-    ("# BEGIN SOLUTION: a = ...\na = 1", "line 1 is never closed with '# END SOLUTION'"),
-    ("a = 1\n# END SOLUTION", "line 2: '# END SOLUTION' without a '# BEGIN SOLUTION"),
-    ("# BEGIN SOLUTION: a = ...\n# BEGIN SOLUTION: b = ...\n# END SOLUTION",
-     "line 2: a solution block starts inside the one opened on line 1"),
-    ("# BEGIN SOLUTION\na = 1\n# END SOLUTION", "write solution markers as '# BEGIN SOLUTION: "),
-])
-def test_strip_solutions_refuses_broken_markers(source, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
-        student.strip_solutions(source, where="nb")
-
-
-def test_student_notebook_drops_solution_cells_and_outputs():
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Title"),
-        nbformat.v4.new_code_cell(SOLVED, outputs=[nbformat.v4.new_output("stream", text="2\n")],
-                                  execution_count=3),
-        nbformat.v4.new_markdown_cell("<details>answer</details>", metadata={"tags": ["solution"]}),
-    ])
-    result = student.student_notebook(notebook, name="01_x.ipynb")
-    assert [c.cell_type for c in result.cells] == ["markdown", "markdown", "code"]
-    assert "generated from `notebooks/01_x.ipynb`" in result.cells[1].source
-    assert result.cells[2].outputs == [] and result.cells[2].execution_count is None
-    assert notebook.cells[1].outputs  # the source is untouched
-
-
-def test_write_student_versions_keeps_existing_files(tmp_path):
-    source = tmp_path / "notebooks"
-    source.mkdir()
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A")]),
-                   source / "01_a.ipynb")
-    target = tmp_path / "student"
-    assert student.write_student_versions(source, target) == [target / "01_a.ipynb"]
-    (target / "01_a.ipynb").write_text("my work")
-    assert student.write_student_versions(source, target) == []
-    assert (target / "01_a.ipynb").read_text() == "my work"
-    assert student.write_student_versions(source, target, force=True) == [target / "01_a.ipynb"]
-
-
 # The course's notebooks
 
 def check_cells(notebook):
