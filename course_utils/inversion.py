@@ -6,6 +6,7 @@ L-BFGS, whose line search may evaluate the loss several times per iteration.
 """
 
 import dataclasses
+import functools
 import time
 
 import jax
@@ -34,6 +35,9 @@ class History:
         seconds: wall time [s] from the first evaluation to each one, shape (evaluations,);
             compilation happens before the first evaluation and is not included.
         solution: the parameters the optimiser returned.
+        is_iterate: True where the evaluation was at one of the optimiser's iterates (the
+            start and each point an iteration moved to), False at a line-search trial
+            point it did not accept; shape (evaluations,). Default: every evaluation.
     """
 
     loss: np.ndarray
@@ -41,6 +45,11 @@ class History:
     params: np.ndarray
     seconds: np.ndarray
     solution: np.ndarray
+    is_iterate: np.ndarray = None
+
+    def __post_init__(self):
+        if self.is_iterate is None:  # a runner without line search: every evaluation
+            object.__setattr__(self, "is_iterate", np.ones(len(self.loss), dtype=bool))
 
     @property
     def evaluations(self):
@@ -52,12 +61,22 @@ class History:
         """Lowest finite loss seen after each evaluation, shape (evaluations,)."""
         return np.fmin.accumulate(self.loss)  # fmin: a failed (nan) trial step is skipped
 
+    @property
+    def iterates(self):
+        """Indices of the evaluations at the optimiser's iterates, shape (iterates,).
+
+        Plot `evaluations[iterates]` against `loss[iterates]` or `params[iterates]` to see
+        the path the optimiser took, without its line-search trial points.
+        """
+        return np.flatnonzero(self.is_iterate)
+
 
 class _Recorder:
     """Host-side log of every evaluation, fed by `jax.debug.callback` from compiled code."""
 
-    def __init__(self, name, total, show):
+    def __init__(self, name, total, show, line_search=False):
         self.rows, self.times = [], []
+        self.line_search, self.iterates = line_search, [0]  # both start by evaluating params
         self.progress = progress.Progress(name, total, enabled=show)
 
     def _record(self, loss, params):
@@ -67,6 +86,15 @@ class _Recorder:
 
     def _record_gradient(self, grad_norm):
         self.rows[-1][1] = float(grad_norm)  # the gradient of the latest evaluation
+
+    def _record_iterate(self, params):
+        """Mark the evaluation at `params`, where an iteration moved to (its accepted
+        line-search point); none when it stayed put, e.g. after a failed line search."""
+        params = np.asarray(params)
+        for k in range(len(self.rows) - 1, self.iterates[-1], -1):
+            if np.array_equal(np.ravel(self.rows[k][2]), np.ravel(params)):
+                self.iterates.append(k)
+                return
 
     def wrap(self, loss_fn):
         """`loss_fn` that also reports each evaluation, and its gradient's norm, here."""
@@ -95,8 +123,12 @@ class _Recorder:
         self.progress.close()
         loss, grad_norm, params = zip(*self.rows)
         seconds = np.asarray(self.times) - self.times[0]
+        is_iterate = None
+        if self.line_search:
+            is_iterate = np.zeros(len(loss), dtype=bool)
+            is_iterate[self.iterates] = True
         return History(np.array(loss), np.array(grad_norm), np.stack(params), seconds,
-                       np.asarray(solution))
+                       np.asarray(solution), is_iterate)
 
 
 def run_adam(loss_fn, params, *, learning_rate, num_steps, progress=True):
@@ -157,16 +189,25 @@ def run_lbfgs_tfp(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=10,
     _checks.positive_int("memory", memory)
     from tensorflow_probability.substrates import jax as tfp  # slow import: only here
 
-    recorder = _Recorder("L-BFGS (TFP)", None, progress)
+    recorder = _Recorder("L-BFGS (TFP)", None, progress, line_search=True)
     flat, unflatten = jax.flatten_util.ravel_pytree(jnp.asarray(params))  # TFP wants 1-D
     value_and_grad = jax.value_and_grad(lambda p: recorder.wrap(loss_fn)(unflatten(p)))
+    lbfgs = functools.partial(tfp.optimizer.lbfgs_minimize, value_and_grad,
+                              tolerance=tolerance, num_correction_pairs=memory)
+
+    def keep_going(state):  # TFP's own loop condition, with its default stopping rule
+        return (state.num_iterations < max_iterations) & ~jnp.all(state.converged | state.failed)
+
+    def one_iteration(state):  # TFP resumes from its state, so we see each iterate
+        state = lbfgs(None, previous_optimizer_results=state,
+                      max_iterations=state.num_iterations + 1)
+        jax.debug.callback(recorder._record_iterate, state.position, ordered=True)
+        return state
 
     @jax.jit
     def run(flat):
-        return tfp.optimizer.lbfgs_minimize(
-            value_and_grad, flat, max_iterations=max_iterations,
-            tolerance=tolerance, num_correction_pairs=memory,
-        ).position
+        state = lbfgs(flat, max_iterations=0)  # evaluates the start only
+        return jax.lax.while_loop(keep_going, one_iteration, state).position
 
     return recorder.history(unflatten(run(flat)))
 
@@ -179,7 +220,7 @@ def run_lbfgs_optax(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=1
     """
     _check_lbfgs(max_iterations, tolerance)
     _checks.positive_int("memory", memory)
-    recorder = _Recorder("L-BFGS (optax)", None, progress)
+    recorder = _Recorder("L-BFGS (optax)", None, progress, line_search=True)
     loss_fn = recorder.wrap(loss_fn)
     optimizer = optax.lbfgs(memory_size=memory)
     value_and_grad = optax.value_and_grad_from_state(loss_fn)
@@ -197,7 +238,9 @@ def run_lbfgs_optax(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=1
         updates, state = optimizer.update(
             grad, state, params, value=value, grad=grad, value_fn=loss_fn
         )
-        return optax.apply_updates(params, updates), state
+        params = optax.apply_updates(params, updates)
+        jax.debug.callback(recorder._record_iterate, params, ordered=True)
+        return params, state
 
     @jax.jit
     def run(params):

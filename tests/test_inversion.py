@@ -86,3 +86,53 @@ def test_best_loss_skips_failed_trial_steps():
     history = inversion.History(np.array([3.0, np.nan, 2.0]), np.full(3, np.nan),
                                 np.zeros((3, 1)), np.arange(3.0), np.zeros(1))
     np.testing.assert_array_equal(history.best_loss, [3.0, 3.0, 2.0])
+
+
+def rosenbrock(x):
+    return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+
+
+ROSENBROCK_START = jnp.array([-1.2, 1.0])
+
+
+def test_history_marks_the_tfp_iterates_apart_from_trial_points():
+    """The iterates are where TFP's own loop stands after 1, 2, ... iterations."""
+    from tensorflow_probability.substrates import jax as tfp
+
+    history = inversion.run_lbfgs_tfp(rosenbrock, ROSENBROCK_START, max_iterations=6,
+                                      progress=False)
+    assert len(history.iterates) == 7 and history.iterates[0] == 0
+    assert len(history.loss) > 7  # the line searches also tried points they did not accept
+    for k in range(1, 7):  # compiled, as the runner is (eager TFP rounds differently)
+        expected = jax.jit(lambda x: tfp.optimizer.lbfgs_minimize(
+            jax.value_and_grad(rosenbrock), x, max_iterations=k).position)(ROSENBROCK_START)
+        np.testing.assert_array_equal(history.params[history.iterates[k]], expected)
+    np.testing.assert_array_equal(history.params[history.iterates[-1]], history.solution)
+    assert np.all(np.diff(history.loss[history.iterates]) < 0)
+
+
+def test_history_marks_the_optax_iterates_apart_from_trial_points():
+    """The iterates are the params of a plain optax.lbfgs loop, step by step."""
+    history = inversion.run_lbfgs_optax(rosenbrock, ROSENBROCK_START, max_iterations=6,
+                                        progress=False)
+    optimizer = optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(rosenbrock)
+    params, state = ROSENBROCK_START, optimizer.init(ROSENBROCK_START)
+    path = [params]
+    for _ in range(6):
+        value, grad = value_and_grad(params, state=state)
+        updates, state = optimizer.update(grad, state, params, value=value, grad=grad,
+                                          value_fn=rosenbrock)
+        params = optax.apply_updates(params, updates)
+        path.append(params)
+    assert len(history.loss) > len(path)
+    np.testing.assert_allclose(history.params[history.iterates], np.stack(path), rtol=1e-6)
+    np.testing.assert_array_equal(history.params[history.iterates[-1]], history.solution)
+
+
+def test_every_adam_evaluation_is_an_iterate():
+    history = inversion.run_adam(quadratic, np.zeros(3, dtype=np.float32), learning_rate=0.1,
+                                 num_steps=5, progress=False)
+    np.testing.assert_array_equal(history.iterates, np.arange(5))
+    manual = inversion.History(np.ones(2), np.ones(2), np.zeros((2, 1)), np.zeros(2), np.zeros(1))
+    assert manual.is_iterate.tolist() == [True, True]
