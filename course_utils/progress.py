@@ -79,10 +79,13 @@ class Progress:
 
 
 def track(iterable, description, *, unit="steps", enabled=True):
-    """Iterate with a `Progress` display, like `tqdm(iterable)`."""
-    items = list(iterable)
-    progress = Progress(description, len(items), unit=unit, enabled=enabled)
-    for item in items:
+    """Iterate with a `Progress` display, like `tqdm(iterable)`; items are streamed.
+
+    The total is `len(iterable)` when it has one (a list, a range), else unknown.
+    """
+    total = len(iterable) if hasattr(iterable, "__len__") else None
+    progress = Progress(description, total, unit=unit, enabled=enabled)
+    for item in iterable:
         yield item
         progress.update()
     progress.close()

@@ -15,6 +15,7 @@ point. The field starts at rest. Receivers record u at their grid points every s
 
 import dataclasses
 import functools
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -69,10 +70,39 @@ class SeismicConfig(wave.Grid):
 
 
 def ricker(t, peak_frequency, delay=None):
-    """Ricker wavelet (1 - 2a) exp(-a), a = (pi f (t - delay))^2; delay 1.2 / f by default."""
-    delay = 1.2 / peak_frequency if delay is None else delay
+    """Ricker wavelet (1 - 2a) exp(-a), a = (pi f (t - delay))^2; delay 1.2 / f by default.
+
+    Warns (RuntimeWarning) when the delay cuts the wavelet: it must start from rest.
+    """
+    peak_frequency = _checks.positive_number("peak_frequency", peak_frequency)
+    delay = 1.2 / peak_frequency if delay is None else _checks.finite_number("delay", delay)
     a = (np.pi * peak_frequency * (np.asarray(t) - delay)) ** 2
-    return (1 - 2 * a) * np.exp(-a)
+    wavelet = (1 - 2 * a) * np.exp(-a)
+    if np.size(t) and abs(wavelet.flat[0]) > 1e-3:
+        warnings.warn(f"The Ricker wavelet is cut at t={np.ravel(t)[0]:g} s: it starts at "
+                      f"{wavelet.flat[0]:.3g} of its peak (delay={delay:g} s). A source must "
+                      f"start from rest: use delay >= {1.2 / peak_frequency:.3g} s (1.2 / "
+                      f"peak_frequency).", RuntimeWarning, stacklevel=2)
+    return wavelet
+
+
+# Points per wavelength at the peak frequency, in the slowest medium, below which the
+# second-order scheme's dispersion visibly distorts the wavelet (notebook 03 measures it).
+MIN_POINTS_PER_WAVELENGTH = 10
+
+
+def check_sampling(c, config):
+    """Warn when the grid under-samples the wavelet: too few points per wavelength."""
+    if _checks.is_traced(c):
+        return
+    ppw = float(np.min(c)) / (config.peak_frequency * config.dx)
+    if ppw < MIN_POINTS_PER_WAVELENGTH:
+        warnings.warn(
+            f"The grid under-samples the source: {ppw:.1f} points per wavelength at the "
+            f"peak frequency {config.peak_frequency:g} Hz in the slowest medium (c={float(np.min(c)):.3g}"
+            f" m/s, dx={config.dx:.3g} m); at least {MIN_POINTS_PER_WAVELENGTH} are needed "
+            f"for an undistorted wavelet. Lower peak_frequency or raise nx.",
+            RuntimeWarning, stacklevel=3)
 
 
 def sponge(config):
@@ -83,11 +113,7 @@ def sponge(config):
 
 def grid_index(positions, config, name="position"):
     """Indices of the grid points nearest to `positions` [m], shape like `positions`."""
-    positions = np.asarray(positions, dtype=float)
-    outside = (positions < 0) | (positions > config.length)
-    if outside.any():
-        raise ValueError(f"{name} must lie in the domain [0, {config.length:g}] m; got "
-                         f"{positions[outside].tolist()}.")
+    positions = _checks.positions(name, positions, config.length)
     return np.rint(positions / config.dx).astype(int)
 
 
@@ -96,12 +122,9 @@ def damped_step(u_prev, u, r2, s, forcing):
     return (2 * u - (1 - s) * u_prev + r2 * wave.second_difference(u) + forcing) / (1 + s)
 
 
-@functools.partial(jax.jit, static_argnums=2)
-def wavefield_at_index(c, source_index, config):
-    """u(x, t) for a source at grid point `source_index`: shape (nt, nx); vmappable.
-
-    No input checks (c and the index may be traced): `wavefield` and `shots` check first.
-    """
+def _propagate(c, source_index, config, record):
+    """Step from rest with the source; return record(u^{n+1}) for every step, stacked."""
+    _checks.report_unstable(c, config)
     r2 = (c * config.dt / config.dx) ** 2
     s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
     spike = jax.nn.one_hot(source_index, config.nx, dtype=r2.dtype) * config.dt**2 / config.dx
@@ -110,16 +133,38 @@ def wavefield_at_index(c, source_index, config):
     def body(state, f):
         u_prev, u = state
         u_next = damped_step(u_prev, u, r2, s, f * spike)
-        return (u, u_next), u_next
+        return (u, u_next), record(u_next)
 
     zero = jnp.zeros(config.nx, dtype=r2.dtype)
     return jax.lax.scan(body, (zero, zero), wavelet)[1]
 
 
+@functools.partial(jax.jit, static_argnums=2)
+def wavefield_at_index(c, source_index, config):
+    """u(x, t) for a source at grid point `source_index`: shape (nt, nx); vmappable.
+
+    No input checks (c and the index may be traced): `wavefield` and `shots` check first.
+    """
+    return _propagate(c, source_index, config, lambda u: u)
+
+
+@functools.partial(jax.jit, static_argnums=3)
+def traces_at_index(c, source_index, receiver_index, config):
+    """u at the receivers' grid points, shape (nt, n_receivers), keeping no wavefield."""
+    return _propagate(c, source_index, config, lambda u: u[receiver_index])
+
+
 def wavefield(c, source, config=SeismicConfig()):
     """u(x, t) for one source at `source` [m]: shape (nt, nx), row n at time (n + 1) dt."""
-    c = _checks.as_velocity(c, config)
+    c = _check_inputs(c, config, "wavefield(c, source, config)")
     return wavefield_at_index(c, grid_index(source, config, "source"), config)
+
+
+def _check_inputs(c, config, call):
+    _checks.instance("config", config, SeismicConfig, call)
+    c = _checks.as_velocity(c, config)
+    check_sampling(c, config)
+    return c
 
 
 def shots(c, sources, receivers, config=SeismicConfig()):
@@ -132,10 +177,11 @@ def shots(c, sources, receivers, config=SeismicConfig()):
         config: grid, time stepping, wavelet and sponge.
 
     Returns:
-        Traces of shape (n_sources, nt, n_receivers).
+        Traces of shape (n_sources, nt, n_receivers); no wavefield is kept.
     """
-    c = _checks.as_velocity(c, config)
+    c = _check_inputs(c, config, "shots(c, sources, receivers, config)")
     source_index = grid_index(np.atleast_1d(sources), config, "source")
     receiver_index = grid_index(np.atleast_1d(receivers), config, "receiver")
-    fields = jax.vmap(wavefield_at_index, in_axes=(None, 0, None))(c, source_index, config)
-    return fields[:, :, receiver_index]
+    _checks.run_time(config, count=len(source_index))
+    traces = jax.vmap(traces_at_index, in_axes=(None, 0, None, None))
+    return traces(c, source_index, receiver_index, config)

@@ -30,12 +30,18 @@ class Grid:
     """`nx` points on [0, length] and `nt` steps of `dt`, stable up to `c_max`: shared by configs."""
 
     def check_grid(self):
-        """Raise for a bad grid value, or when c_max * dt / dx > 1 (unstable)."""
-        _checks.positive_int("nx", self.nx, minimum=3)
-        _checks.positive_int("nt", self.nt)
+        """Raise for a bad grid value, or when c_max * dt / dx > 1 (unstable).
+
+        Values given as 0-d arrays are stored as Python numbers (the config stays hashable).
+        """
+        self._set("nx", _checks.positive_int("nx", self.nx, minimum=3))
+        self._set("nt", _checks.positive_int("nt", self.nt))
         for name in ("length", "dt", "c_max"):
-            _checks.positive_number(name, getattr(self, name))
+            self._set(name, _checks.positive_number(name, getattr(self, name)))
         _checks.stable_courant(self.c_max, self.dt, self.dx)
+
+    def _set(self, name, value):
+        object.__setattr__(self, name, value)  # frozen dataclass: only while checking
 
     @property
     def dx(self):
@@ -75,8 +81,13 @@ class WaveConfig(Grid):
     pulse_width: float = 0.2
 
     def __post_init__(self):
-        _checks.positive_number("pulse_width", self.pulse_width)
+        self._set("pulse_width", _checks.positive_number("pulse_width", self.pulse_width))
         self.check_grid()
+        center = _checks.finite_number("pulse_center", self.pulse_center)
+        if not 0 <= center <= self.length:
+            raise ValueError(f"pulse_center must lie in the domain [0, {self.length:g}] m, "
+                             f"got {center!r}.")
+        self._set("pulse_center", center)
 
     @property
     def t_final(self):
@@ -127,8 +138,31 @@ def _advance(state, r2, num_steps):
 
 def _final_state(c, config):
     """(u^nt, u^{nt+1}) for velocity c."""
+    _checks.report_unstable(c, config)
     state = initial_conditions(c, config)
     return _advance(state, courant_squared(c, config), config.nt)
+
+
+def evolve(c, u_prev, u, config=WaveConfig()):
+    """`config.nt` leapfrog steps from any two levels (u^0, u^1), each of shape (nx,).
+
+    Returns:
+        (u^nt, u^{nt+1}); `simulate` is this from the Gaussian pulse's two levels.
+    """
+    _check_call(c, config, "evolve(c, u_prev, u, config)")
+    c = _checks.as_velocity(c, config)
+    for name, level in (("u_prev", u_prev), ("u", u)):
+        if np.shape(level) != (config.nx,):
+            raise ValueError(f"{name} must have shape ({config.nx},) to match config.nx; "
+                             f"got {np.shape(level)}.")
+    _checks.run_time(config)
+    return _evolve(c, jnp.asarray(u_prev), jnp.asarray(u), config)
+
+
+@functools.partial(jax.jit, static_argnums=3)
+def _evolve(c, u_prev, u, config):
+    _checks.report_unstable(c, config)
+    return _advance((u_prev, u), courant_squared(c, config), config.nt)
 
 
 def _simulate_autodiff(c, config):
@@ -194,14 +228,34 @@ def simulate(c, config=WaveConfig(), *, gradient="reversible"):
 
     Raises:
         ValueError: wrong shape, non-positive or non-finite c, or an unstable time step.
+        TypeError: config is not a WaveConfig (arguments swapped?).
+        MemoryError: gradient="autodiff" under tracing whose stored tape cannot fit.
+
+    Warns:
+        LongRunWarning: before a run that takes minutes.
+        UnstableVelocityWarning: at run time, when a traced c leaves the stable range.
     """
+    _check_call(c, config, "simulate(c, config)")
     if gradient not in GRADIENTS:
         raise ValueError(f"gradient must be one of {GRADIENTS}, got {gradient!r}.")
-    return _SIMULATORS[gradient](_checks.as_velocity(c, config), config)
+    c = _checks.as_velocity(c, config)
+    if gradient == "autodiff" and _checks.is_traced(c):
+        _checks.tape_fits(config, c.dtype.itemsize, "gradient='reversible'")
+    _checks.run_time(config)
+    return _SIMULATORS[gradient](c, config)
+
+
+def _check_call(c, config, call):
+    """TypeError for swapped or wrong arguments, before anything else looks at them."""
+    if isinstance(c, Grid):
+        raise TypeError(f"c must be a velocity (a number or an array), got a "
+                        f"{type(c).__name__}. Arguments in order: {call}.")
+    _checks.instance("config", config, WaveConfig, call)
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2))
 def _history(c, config, every):
+    _checks.report_unstable(c, config)
     state = initial_conditions(c, config)
     r2 = courant_squared(c, config)
 
@@ -225,12 +279,22 @@ def simulate_history(c, config=WaveConfig(), *, every=10):
         u^{k * every} for k = 0 .. nt // every, shape (nt // every + 1, nx); frame k is at
         time k * every * dt (see `history_times`).
     """
-    _checks.positive_int("every", every)
+    _check_call(c, config, "simulate_history(c, config, every=...)")
+    every = _check_every(every, config)
+    c = _checks.as_velocity(c, config)
+    _checks.run_time(config)
+    return _history(c, config, every)
+
+
+def _check_every(every, config):
+    every = _checks.positive_int("every", every)
     if every > config.nt:
         raise ValueError(f"every must be at most config.nt={config.nt}, got {every}.")
-    return _history(_checks.as_velocity(c, config), config, every)
+    return every
 
 
 def history_times(config, every=10):
     """Times [s] of the frames of `simulate_history`, shape (nt // every + 1,)."""
+    _checks.instance("config", config, Grid, "history_times(config, every=...)")
+    every = _check_every(every, config)
     return np.arange(config.nt // every + 1) * every * config.dt

@@ -151,15 +151,19 @@ def wave_explorer(config=wave.WaveConfig(), every=10):
     import ipywidgets
 
     def slider(value, low, high, description):
-        return ipywidgets.FloatSlider(value=value, min=low, max=high, step=0.05,
+        return ipywidgets.FloatSlider(value=value, min=low, max=high,
+                                      step=min(0.05, (high - low) / 10),
                                       description=description, continuous_update=False,
                                       style={"description_width": "initial"})
 
-    sliders = {
-        "c_left": slider(1.0, 0.5, config.c_max, "c left [m/s]"),
-        "c_right": slider(1.5, 0.5, config.c_max, "c right [m/s]"),
-        "interface": slider(0.7, 0.1, 0.9, "interface [m]"),
-        "receiver": slider(0.3, 0.0, config.length, "receiver [m]"),
+    if not isinstance(config, wave.WaveConfig):
+        raise TypeError(f"config must be a WaveConfig, got {type(config).__name__}.")
+    low, high, length = config.c_max / 4, config.c_max, config.length
+    sliders = {  # ranges from the config: any stable grid gives valid sliders
+        "c_left": slider(min(1.0, high / 2), low, high, "c left [m/s]"),
+        "c_right": slider(min(1.5, 3 * high / 4), low, high, "c right [m/s]"),
+        "interface": slider(0.7 * length, 0.1 * length, 0.9 * length, "interface [m]"),
+        "receiver": slider(0.3 * length, 0.0, length, "receiver [m]"),
     }
 
     image = ipywidgets.Image(format="png")

@@ -1,0 +1,172 @@
+"""Inputs students really produce get a clear message, never a silent nan or a deep traceback."""
+
+import dataclasses
+import re
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from course_utils import _checks, progress, seismic, wave, widgets
+
+SEED = wave.WaveConfig()
+SMALL = wave.WaveConfig(nx=101, nt=200, dt=2e-3, c_max=1.0, pulse_width=0.05)
+
+
+def raises(message, kind=ValueError):
+    return pytest.raises(kind, match=re.escape(message))
+
+
+# -- traced velocities outside the stable range are reported, under jit, grad and vmap --
+
+def loss(c, config=SMALL):
+    return jnp.sum(wave.simulate(c, config) ** 2)
+
+
+@pytest.mark.parametrize("transform", [jax.jit, jax.grad, lambda f: jax.jit(jax.grad(f))])
+def test_traced_velocity_above_the_stable_range_warns(transform):
+    with pytest.warns(_checks.UnstableVelocityWarning,
+                      match=re.escape("c reached 15 m/s: Courant number c*dt/dx = 3.00 > 1 "
+                                      "(stable up to 5 m/s; the config promised c_max = 1)")):
+        out = transform(loss)(jnp.float32(15.0))
+        jax.effects_barrier()
+    assert not np.isfinite(out)  # what the warning explains
+
+
+def test_traced_negative_velocity_warns_under_vmap():
+    with pytest.warns(_checks.UnstableVelocityWarning, match="c reached -1 m/s, but a velocity "
+                                                             "must be positive and finite"):
+        jax.vmap(loss)(jnp.array([0.5, -1.0]))
+        jax.effects_barrier()
+
+
+def test_traced_stable_velocity_is_silent():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jax.grad(loss)(jnp.float32(1.5))  # above c_max = 1, still stable: no warning
+        jax.effects_barrier()
+
+
+def test_seismic_traced_velocity_warns():
+    config = seismic.SeismicConfig(nx=101, length=1.0, nt=100, dt=4e-3, c_max=2.0,
+                                   peak_frequency=10.0, sponge_width=0.2)
+    f = lambda c: jnp.sum(seismic.shots(c, [0.5], [0.3], config) ** 2)
+    with pytest.warns(_checks.UnstableVelocityWarning, match="c reached 5 m/s"):
+        jax.grad(f)(jnp.float32(5.0))
+        jax.effects_barrier()
+
+
+# -- settings: 0-d arrays accepted where a number is; a traced setting explained --
+
+def test_zero_dimensional_arrays_are_numbers():
+    config = wave.WaveConfig(dt=np.array(5e-4), nt=np.int64(5000), nx=jnp.array(1000))
+    assert config == SEED and hash(config) == hash(SEED)
+    assert type(config.dt) is float and type(config.nt) is int
+    assert wave.WaveConfig(dt=jnp.array(5e-4)).dt == pytest.approx(5e-4)  # float32 0-d
+
+
+def test_traced_setting_is_refused():
+    with raises("dt must be a concrete number, not a traced value", TypeError):
+        jax.jit(lambda dt: wave.WaveConfig(dt=dt).nt)(5e-4)
+
+
+@pytest.mark.parametrize("center, message", [
+    (float("nan"), "pulse_center must be a finite number, got nan."),
+    (1.5, "pulse_center must lie in the domain [0, 1] m, got 1.5."),
+])
+def test_pulse_center_is_checked(center, message):
+    with raises(message):
+        wave.WaveConfig(pulse_center=center)
+
+
+# -- swapped or wrong arguments: a TypeError that shows the right order --
+
+def test_swapped_arguments():
+    with raises("c must be a velocity (a number or an array), got a WaveConfig. Arguments "
+                "in order: simulate(c, config).", TypeError):
+        wave.simulate(SEED, 1.0)
+    with raises("config must be a WaveConfig, got float. Arguments in order: "
+                "simulate_history(c, config, every=...).", TypeError):
+        wave.simulate_history(np.ones(1000), 1.0)
+    with raises("config must be a SeismicConfig, got WaveConfig.", TypeError):
+        seismic.shots(1.0, [1.0], [2.0], SEED)
+
+
+def test_history_times_every_zero():
+    with raises("every must be an integer >= 1, got 0."):
+        wave.history_times(SEED, every=0)
+
+
+# -- positions, wavelets and sampling --
+
+@pytest.mark.parametrize("position", [float("nan"), -0.5, float("inf")])
+def test_bad_positions(position):
+    with raises(f"receiver must lie in the domain [0, 3] m; got [{position}]."):
+        seismic.shots(1.0, [1.0], [position])
+
+
+def test_cut_wavelet_warns():
+    with pytest.warns(RuntimeWarning, match=re.escape("use delay >= 0.3 s")):
+        seismic.ricker(np.arange(10) * 0.01, 4.0, delay=0.05)
+
+
+def test_under_sampled_wavelet_warns():
+    config = seismic.SeismicConfig(peak_frequency=30.0, dt=3e-4, nt=10)
+    with pytest.warns(RuntimeWarning, match=re.escape(
+            "3.3 points per wavelength at the peak frequency 30 Hz in the slowest medium "
+            "(c=1 m/s, dx=0.01 m)")):
+        seismic.shots(1.0, [1.5], [1.0], config)
+
+
+# -- runs that take minutes or do not fit: said before they start --
+
+def test_long_run_is_announced_before_it_starts(monkeypatch):
+    started = []
+    monkeypatch.setitem(wave._SIMULATORS, "reversible", lambda c, config: started.append(1))
+    with pytest.warns(_checks.LongRunWarning, match="This run takes about 8 minutes or more"):
+        wave.simulate(1.0, dataclasses.replace(SEED, nt=10**9))
+    assert started  # a warning, not a refusal: the student may mean it
+
+
+def test_autodiff_tape_that_cannot_fit_is_refused(monkeypatch):
+    monkeypatch.setattr(_checks, "available_memory", lambda: 4e9)
+    config = wave.WaveConfig(nx=16000, dt=2.5e-5, nt=200_000, c_max=2.0)
+    with raises("gradient='autodiff' stores every time level: nx=16000, nt=200000 needs "
+                "about 12.8 GB, but 4.0 GB are available. Use gradient='reversible'",
+                MemoryError):
+        jax.grad(lambda c: wave.simulate(c, config, gradient="autodiff").sum())(1.0)
+
+
+# -- shots keeps no wavefield; track streams --
+
+def test_shots_match_the_wavefields_they_no_longer_keep():
+    config = seismic.SeismicConfig(nt=200)
+    c = np.linspace(1.0, 1.5, config.nx)
+    traces = seismic.shots(c, [1.0, 2.0], [0.5, 1.5, 2.5], config)
+    index = seismic.grid_index([0.5, 1.5, 2.5], config)
+    for k, source in enumerate([1.0, 2.0]):
+        np.testing.assert_allclose(traces[k], seismic.wavefield(c, source, config)[:, index])
+    jaxpr = str(jax.make_jaxpr(lambda c: seismic.shots(c, [1.0, 2.0], [0.5], config))(c))
+    assert f"{config.nt},{config.nx}]" not in jaxpr.replace(" ", "")  # no (.., nt, nx) array
+
+
+def test_track_streams_an_endless_generator():
+    def endless():
+        n = 0
+        while True:
+            yield n
+            n += 1
+
+    for n in progress.track(endless(), "loop", enabled=False):
+        if n == 3:
+            break
+
+
+def test_wave_explorer_adapts_its_sliders_to_the_config():
+    pytest.importorskip("ipywidgets")
+    ui = widgets.wave_explorer(wave.WaveConfig(nx=101, nt=100, dt=2e-3, c_max=0.4,
+                                               pulse_width=0.05))
+    speeds = [s for s in ui.children[0].children if "c " in s.description]
+    assert all(0 < s.min <= s.value <= s.max == 0.4 for s in speeds)
