@@ -1,0 +1,158 @@
+"""Property-based tests of the checkers (hypothesis): random right answers within tolerance
+always pass, random wrong answers never do."""
+
+import pathlib
+
+import hypothesis
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from course_utils import exercises
+
+# No example database on disk, no deadline (the first JAX call compiles), CI-sized runs.
+PROPERTIES = settings(max_examples=60, deadline=None, database=None,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+shapes = hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4)
+values = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+tolerances = st.tuples(st.sampled_from([1e-6, 1e-5, 1e-3, 1e-2]),
+                       st.sampled_from([0.0, 1e-8, 1e-4, 1e-1]))
+
+
+def verdict(capsys, check, *args, **kwargs):
+    check(*args, **kwargs)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, out
+    return out[0]
+
+
+@st.composite
+def expected_and_noise(draw):
+    shape = draw(shapes)
+    expected = draw(hnp.arrays(np.float64, shape, elements=values))
+    noise = draw(hnp.arrays(np.float64, shape, elements=st.floats(-1, 1)))
+    return expected, noise
+
+
+@PROPERTIES
+@given(case=expected_and_noise(), tolerance=tolerances)
+def test_check_close_passes_every_answer_within_tolerance(capsys, case, tolerance):
+    (expected, noise), (rtol, atol) = case, tolerance
+    answer = expected + 0.9 * noise * (atol + rtol * np.abs(expected))
+    assert verdict(capsys, exercises.check_close, "x", answer, expected, rtol=rtol,
+                   atol=atol) == "✓"
+
+
+@PROPERTIES
+@given(case=expected_and_noise(), tolerance=tolerances, data=st.data())
+def test_check_close_fails_every_answer_with_one_entry_off(capsys, case, tolerance, data):
+    (expected, noise), (rtol, atol) = case, tolerance
+    answer = np.array(expected + 0.5 * noise * (atol + rtol * np.abs(expected)))
+    index = data.draw(st.tuples(*[st.integers(0, n - 1) for n in expected.shape]))
+    factor = data.draw(st.floats(2.0, 1e6)) * data.draw(st.sampled_from([-1.0, 1.0]))
+    tolerance_here = atol + rtol * abs(expected[index])
+    answer[index] = expected[index] + factor * (tolerance_here if tolerance_here > 0 else 1e-6)
+    assert verdict(capsys, exercises.check_close, "x", answer, expected, rtol=rtol,
+                   atol=atol) == "✗"
+
+
+@PROPERTIES
+@given(case=expected_and_noise(), tolerance=tolerances, data=st.data())
+def test_check_close_fails_a_sign_flip_of_any_entry_above_atol(capsys, case, tolerance, data):
+    (expected, _), (rtol, atol) = case, tolerance
+    index = data.draw(st.tuples(*[st.integers(0, n - 1) for n in expected.shape]))
+    assume(abs(expected[index]) > atol)
+    answer = expected.copy()
+    answer[index] = -answer[index]
+    assert verdict(capsys, exercises.check_close, "x", answer, expected, rtol=rtol,
+                   atol=atol) == "✗"
+
+
+@PROPERTIES
+@given(expected=hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1,
+                                                        max_side=4), elements=values))
+def test_check_close_fails_a_transposed_or_flattened_layout(capsys, expected):
+    assume(expected.shape[0] != expected.shape[1]
+           or not np.allclose(expected, expected.T, rtol=1e-5, atol=0))
+    for answer in (expected.T, expected.ravel()):
+        assert verdict(capsys, exercises.check_close, "x", answer, expected) == "✗"
+
+
+# (something that is not real numbers, the number it would be if silently converted)
+not_numbers = st.one_of(
+    values.map(lambda v: (str(v), v)),
+    values.map(lambda v: ([str(v)], [v])),
+    st.booleans().map(lambda b: (b, float(b))),
+    st.lists(st.booleans(), min_size=1, max_size=3).map(lambda b: (np.array(b), np.array(b, float))),
+    values.map(lambda v: (None, v)),
+    st.tuples(values, values).map(lambda z: (complex(*z), z[0])),
+    values.map(lambda v: (np.array([v], dtype=complex), [v])),
+    st.lists(values, min_size=1, max_size=3).map(lambda v: ([*v, None], [*v, 0.0])),
+)
+
+
+@PROPERTIES
+@given(case=not_numbers)
+def test_check_close_never_passes_what_is_not_real_numbers(capsys, case):
+    """Not even when the string, boolean or complex value, converted, would equal the target."""
+    answer, as_number = case
+    assert verdict(capsys, exercises.check_close, "x", answer, as_number) == "✗"
+
+
+@st.composite
+def jacobians(draw):
+    """Entries over four decades (1e-4 to 1 of the largest), random signs, any overall scale."""
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=4))
+    exponents = draw(hnp.arrays(np.float64, shape, elements=st.floats(-4, 0)))
+    signs = draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([-1.0, 1.0])))
+    scale = 10.0 ** draw(st.floats(-3, 3))
+    return signs * 10.0**exponents * scale
+
+
+@PROPERTIES
+@given(jacobian=jacobians(), data=st.data())
+def test_check_derivative_passes_right_answers_and_fails_any_one_sign_flip(capsys, jacobian,
+                                                                          data):
+    x = data.draw(hnp.arrays(np.float64, jacobian.shape[1], elements=st.floats(-2, 2)))
+    noise = data.draw(hnp.arrays(np.float64, jacobian.shape, elements=st.floats(-1, 1)))
+    f = lambda v: jacobian @ v  # noqa: E731
+    close = jacobian * (1 + 0.5e-3 * noise)  # within the default rtol=1e-3, entry by entry
+    assert verdict(capsys, exercises.check_derivative, "J", close, f, x) == "✓"
+    index = data.draw(st.tuples(st.integers(0, jacobian.shape[0] - 1),
+                                st.integers(0, jacobian.shape[1] - 1)))
+    flipped = jacobian.copy()
+    flipped[index] = -flipped[index]
+    assert verdict(capsys, exercises.check_derivative, "J", flipped, f, x) == "✗"
+    off = jacobian.copy()
+    off[index] *= 1 + data.draw(st.sampled_from([-1.0, 1.0])) * data.draw(st.floats(3e-3, 10))
+    assert verdict(capsys, exercises.check_derivative, "J", off, f, x) == "✗"
+
+
+@PROPERTIES
+@given(jacobian=jacobians())
+def test_check_derivative_fails_a_transposed_or_flattened_jacobian(capsys, jacobian):
+    assume(jacobian.size > 1)
+    assume(jacobian.shape[0] != jacobian.shape[1]
+           or not np.allclose(jacobian, jacobian.T, rtol=1e-2, atol=0))
+    f = lambda v: jacobian @ v  # noqa: E731
+    for answer in (jacobian.T, jacobian.ravel()):
+        assert verdict(capsys, exercises.check_derivative, "J", answer, f,
+                       np.ones(jacobian.shape[1])) == "✗"
+
+
+@PROPERTIES
+@given(a=st.floats(0.2, 3), b=st.floats(0.2, 3), constant=st.tuples(values, values))
+def test_check_derivative_of_a_constant_function_never_passes(capsys, a, b, constant):
+    """A student's function that returns fixed numbers is caught at one of the three points."""
+    loss = lambda a, b: (a * b - 1) ** 2  # noqa: E731
+    assert verdict(capsys, exercises.check_derivative, "g", lambda a, b: constant, loss, a,
+                   b) == "✗"
+    right = lambda a, b: (2 * (a * b - 1) * b, 2 * (a * b - 1) * a)  # noqa: E731
+    assert verdict(capsys, exercises.check_derivative, "g", right, loss, a, b) == "✓"
+
+
+def test_hypothesis_is_the_locked_version():
+    lock = (pathlib.Path(__file__).resolve().parents[1] / "requirements.txt").read_text()
+    assert f"hypothesis=={hypothesis.__version__}\n" in lock
