@@ -106,8 +106,12 @@ def _warn_if_unstable(c_low, c_high, config):
                    f"{config.c_max:.3g}). The wavefield blows up to inf/nan.")
     else:
         return
+    INSTABILITIES.append(message)  # for the optimiser runners' diagnosis
     warnings.warn(f"Unstable velocity inside a traced computation: {message} {fix}",
                   UnstableVelocityWarning, stacklevel=2)
+
+
+INSTABILITIES = []  # messages of `report_unstable`, newest last
 
 
 def report_unstable(c, config):

@@ -5,9 +5,11 @@ gradient when the optimiser asks for one). That is the fair unit for comparing A
 L-BFGS, whose line search may evaluate the loss several times per iteration.
 """
 
+import contextlib
 import dataclasses
 import functools
 import time
+import warnings
 
 import jax
 import jax.flatten_util
@@ -19,7 +21,14 @@ from course_utils import _checks, progress, wave
 
 
 def misfit(c, observed, config=wave.WaveConfig()):
-    """L2 norm ||simulate(c) - observed|| of the final-snapshot residual; a scalar."""
+    """L2 norm ||simulate(c) - observed|| of the final-snapshot residual; a scalar.
+
+    Raises:
+        ValueError: observed is not of shape (nx,) (no silent broadcasting).
+    """
+    if np.shape(observed) != (config.nx,):
+        raise ValueError(f"observed must have shape ({config.nx},) to match config.nx; got "
+                         f"{np.shape(observed)}.")
     return jnp.linalg.norm(wave.simulate(c, config) - observed)
 
 
@@ -38,6 +47,9 @@ class History:
         is_iterate: True where the evaluation was at one of the optimiser's iterates (the
             start and each point an iteration moved to), False at a line-search trial
             point it did not accept; shape (evaluations,). Default: every evaluation.
+        status: how the run ended: "completed" (Adam's steps done), "converged",
+            "max_iterations" (ran out), "failed" (the line search found no decrease) or
+            "diverged" (a non-finite loss or gradient; the History stops before it).
     """
 
     loss: np.ndarray
@@ -46,6 +58,7 @@ class History:
     seconds: np.ndarray
     solution: np.ndarray
     is_iterate: np.ndarray = None
+    status: str = "completed"
 
     def __post_init__(self):
         if self.is_iterate is None:  # a runner without line search: every evaluation
@@ -74,8 +87,8 @@ class History:
 class _Recorder:
     """Host-side log of every evaluation, fed by `jax.debug.callback` from compiled code."""
 
-    def __init__(self, name, total, show, line_search=False):
-        self.rows, self.times = [], []
+    def __init__(self, name, total, show, line_search=False, start=None):
+        self.rows, self.times, self.start, self.instabilities = [], [], start, []
         self.line_search, self.iterates = line_search, [0]  # both start by evaluating params
         self.progress = progress.Progress(name, total, enabled=show)
 
@@ -119,16 +132,62 @@ class _Recorder:
         recorded.defvjp(forward, backward)
         return recorded
 
-    def history(self, solution):
-        self.progress.close()
-        loss, grad_norm, params = zip(*self.rows)
+    @contextlib.contextmanager
+    def watching(self):
+        """Run the compiled loop; the solver's instability warnings are kept for `history`."""
+        seen = len(_checks.INSTABILITIES)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", _checks.UnstableVelocityWarning)
+            yield
+            jax.effects_barrier()  # every callback has run
+        self.instabilities = _checks.INSTABILITIES[seen:]
+
+    def history(self, solution, status="completed", hint=""):
+        """The `History`, stopped before the first non-finite evaluation (said in a warning)."""
+        loss, grad_norm, params = (np.array(v) for v in zip(*self.rows))
         seconds = np.asarray(self.times) - self.times[0]
         is_iterate = None
         if self.line_search:
             is_iterate = np.zeros(len(loss), dtype=bool)
             is_iterate[self.iterates] = True
-        return History(np.array(loss), np.array(grad_norm), np.stack(params), seconds,
-                       np.asarray(solution), is_iterate)
+        bad = np.flatnonzero(~np.isfinite(loss) | np.isinf(grad_norm)
+                             | (np.isnan(grad_norm) & ~self.line_search))
+        diverged = bad.size and (not self.line_search or not np.all(np.isfinite(solution)))
+        if diverged:
+            first = int(bad[0])
+            loss, grad_norm, params, seconds = (v[:first] for v in (loss, grad_norm, params,
+                                                                    seconds))
+            is_iterate = None if is_iterate is None else is_iterate[:first]
+            solution, status = (params[-1] if first else self.start), "diverged"
+            self._warn(first, hint)
+        self.progress.close(None if status == "completed" else OUTCOMES[status])
+        return History(loss, grad_norm, params, seconds, np.asarray(solution), is_iterate,
+                       status)
+
+    def _warn(self, first, hint):
+        loss, grad_norm = self.rows[first][:2]
+        what = (f"loss became {loss}" if not np.isfinite(loss)
+                else f"gradient became {grad_norm} while the loss is {loss:.4g}")
+        if self.instabilities:
+            cause = f"the scheme became unstable: {self.instabilities[0]} {hint}"
+        elif np.isfinite(loss):
+            cause = ("the loss has no gradient there (for example the norm ||r|| where "
+                     "the residual r is exactly zero).")
+        else:
+            cause = f"the step was too large. {hint}"
+        warnings.warn(f"{self.progress.description} diverged at evaluation {first + 1} of "
+                      f"{len(self.rows)}: the {what}. Likely cause: {cause} The History "
+                      f"keeps the {first} evaluation{'s' * (first != 1)} before it.", DivergenceWarning,
+                      stacklevel=3)
+
+
+class DivergenceWarning(RuntimeWarning):
+    """An optimiser met a non-finite loss or gradient; its History stops before it."""
+
+
+OUTCOMES = {"converged": "converged", "max_iterations": "stopped at max_iterations",
+            "failed": "stopped: the line search found no decrease",
+            "diverged": "diverged (see the warning)"}
 
 
 def run_adam(loss_fn, params, *, learning_rate, num_steps, progress=True):
@@ -147,7 +206,7 @@ def run_adam(loss_fn, params, *, learning_rate, num_steps, progress=True):
     if not callable(learning_rate):
         _checks.positive_number("learning_rate", learning_rate)
     _checks.positive_int("num_steps", num_steps)
-    recorder = _Recorder("Adam", num_steps, progress)
+    recorder = _Recorder("Adam", num_steps, progress, start=params)
     value_and_grad = jax.value_and_grad(recorder.wrap(loss_fn))
     optimizer = optax.adam(learning_rate)
 
@@ -162,7 +221,11 @@ def run_adam(loss_fn, params, *, learning_rate, num_steps, progress=True):
         carry = (params, optimizer.init(params))
         return jax.lax.scan(one_step, carry, length=num_steps)[0][0]
 
-    return recorder.history(run(params))
+    with recorder.watching():
+        solution = run(params)
+    rate = "the schedule" if callable(learning_rate) else f"learning_rate={learning_rate:g}"
+    return recorder.history(solution, hint=f"Lower the learning rate ({rate}) or bound the "
+                                           f"velocity.")
 
 
 def _check_lbfgs(max_iterations, tolerance):
@@ -189,7 +252,7 @@ def run_lbfgs_tfp(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=10,
     _checks.positive_int("memory", memory)
     from tensorflow_probability.substrates import jax as tfp  # slow import: only here
 
-    recorder = _Recorder("L-BFGS (TFP)", None, progress, line_search=True)
+    recorder = _Recorder("L-BFGS (TFP)", None, progress, line_search=True, start=params)
     flat, unflatten = jax.flatten_util.ravel_pytree(jnp.asarray(params))  # TFP wants 1-D
     value_and_grad = jax.value_and_grad(lambda p: recorder.wrap(loss_fn)(unflatten(p)))
     lbfgs = functools.partial(tfp.optimizer.lbfgs_minimize, value_and_grad,
@@ -207,9 +270,13 @@ def run_lbfgs_tfp(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=10,
     @jax.jit
     def run(flat):
         state = lbfgs(flat, max_iterations=0)  # evaluates the start only
-        return jax.lax.while_loop(keep_going, one_iteration, state).position
+        state = jax.lax.while_loop(keep_going, one_iteration, state)
+        return state.position, state.converged, state.failed
 
-    return recorder.history(unflatten(run(flat)))
+    with recorder.watching():
+        position, converged, failed = run(flat)
+    status = ("converged" if converged else "failed" if failed else "max_iterations")
+    return recorder.history(unflatten(position), status, _LBFGS_HINT)
 
 
 def run_lbfgs_optax(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=10,
@@ -220,7 +287,7 @@ def run_lbfgs_optax(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=1
     """
     _check_lbfgs(max_iterations, tolerance)
     _checks.positive_int("memory", memory)
-    recorder = _Recorder("L-BFGS (optax)", None, progress, line_search=True)
+    recorder = _Recorder("L-BFGS (optax)", None, progress, line_search=True, start=params)
     loss_fn = recorder.wrap(loss_fn)
     optimizer = optax.lbfgs(memory_size=memory)
     value_and_grad = optax.value_and_grad_from_state(loss_fn)
@@ -245,9 +312,17 @@ def run_lbfgs_optax(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=1
     @jax.jit
     def run(params):
         carry = (params, optimizer.init(params))
-        return jax.lax.while_loop(keep_going, one_step, carry)[0]
+        params, state = jax.lax.while_loop(keep_going, one_step, carry)
+        grad = optax.tree_utils.tree_get(state, "grad")
+        return params, optax.tree_utils.tree_norm(grad) < tolerance
 
-    return recorder.history(run(params))
+    with recorder.watching():
+        solution, converged = run(params)
+    return recorder.history(solution, "converged" if converged else "max_iterations",
+                            _LBFGS_HINT)
+
+
+_LBFGS_HINT = "Bound the velocity (a sigmoid parametrisation) or start closer."
 
 
 @dataclasses.dataclass(frozen=True)

@@ -38,7 +38,7 @@ def plot_spacetime(frames, x, times, *, title="Wavefield u(x, t)", ax=None, **st
 def animate_wavefield(frames, x, times, *, title="Wavefield", interval=60):
     """A matplotlib animation of frames (shape (len(times), nx)); show with `.to_jshtml()`."""
     frames = np.asarray(frames)
-    fig, ax = plt.subplots(figsize=(6, 3))
+    fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")  # room for the x label
     limit = 1.05 * np.abs(frames).max()
     (line,) = ax.plot(x, frames[0], label="u(x, t)")
     ax.set(xlabel="x [m]", ylabel="u [arbitrary units]", ylim=(-limit, limit))
@@ -66,10 +66,18 @@ def plot_profiles(x, profiles, *, title="Velocity models", ax=None, **style):
 
 def plot_histories(histories, *, x_axis="evaluations", title="Convergence", ax=None,
                    **style):
-    """Best loss so far against evaluations or seconds, for label -> `History`."""
+    """Best loss so far against evaluations or seconds, for label -> `History`.
+
+    A run that diverged ends in an x, and its label says so: the curve never hides it.
+    """
     ax = _axes(ax)
     for label, history in histories.items():
-        ax.semilogy(getattr(history, x_axis), history.best_loss, label=label, **style)
+        x, best = getattr(history, x_axis), history.best_loss
+        if history.status == "diverged":
+            label = f"{label} (diverged after evaluation {len(best)})"
+        (line,) = ax.semilogy(x, best, label=label, **style)
+        if history.status == "diverged" and len(best):
+            ax.plot(x[-1], best[-1], "x", color=line.get_color(), ms=10, mew=2)
     unit = {"evaluations": "loss evaluations (forward + gradient)", "seconds": "wall time [s]"}
     ax.set(xlabel=unit[x_axis], ylabel="best loss so far", title=title)
     ax.legend()

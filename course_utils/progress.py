@@ -67,15 +67,16 @@ class Progress:
         elif self._tqdm is not None:
             self._tqdm.update(steps)
 
-    def close(self):
-        """Finish the bar and print the summary line."""
+    def close(self, outcome=None):
+        """Finish the bar and print the summary line, with the `outcome` if given."""
         if not self.enabled:
             return
         if self._bar is not None:
             self._bar.bar_style = "success"
         if self._tqdm is not None:
             self._tqdm.close()
-        print(f"{self.description}: {self.count} {self.unit}")
+        print(f"{self.description}: {self.count} {self.unit}"
+              + (f", {outcome}" if outcome else ""))
 
 
 def track(iterable, description, *, unit="steps", enabled=True):

@@ -170,3 +170,64 @@ def test_wave_explorer_adapts_its_sliders_to_the_config():
                                                pulse_width=0.05))
     speeds = [s for s in ui.children[0].children if "c " in s.description]
     assert all(0 < s.min <= s.value <= s.max == 0.4 for s in speeds)
+
+
+# -- optimiser runners: divergence said in one line, History kept up to it, status reported --
+
+from course_utils import inversion, plotting  # noqa: E402
+
+
+def seed_loss():
+    observed = wave.simulate(1.0)
+    return lambda c: inversion.misfit(c, observed)
+
+
+def test_adam_divergence_is_explained_and_the_history_stops_before_it(capsys):
+    with pytest.warns(inversion.DivergenceWarning, match=re.escape(
+            "Adam diverged at evaluation 2 of 20: the loss became nan. Likely cause: the "
+            "scheme became unstable: c reached 5.9 m/s: Courant number c*dt/dx = 2.95 > 1 "
+            "(stable up to 2 m/s; the config promised c_max = 2). The wavefield blows up to "
+            "inf/nan. Lower the learning rate (learning_rate=5) or bound the velocity. The "
+            "History keeps the 1 evaluation before it.")):
+        history = inversion.run_adam(seed_loss(), jnp.float32(0.9), learning_rate=5.0,
+                                     num_steps=20)
+    assert history.status == "diverged" and len(history.loss) == 1
+    assert np.all(np.isfinite(history.loss)) and np.isfinite(history.solution)
+    assert capsys.readouterr().out == "Adam: 20 evaluations, diverged (see the warning)\n"
+    ax = plotting.plot_histories({"Adam": history})
+    assert "diverged after evaluation 1" in ax.get_legend().get_texts()[0].get_text()
+
+
+def test_adam_nan_gradient_at_zero_residual_is_named():
+    with pytest.warns(inversion.DivergenceWarning, match="the gradient became nan while the "
+                                                         "loss is 0. Likely cause: the loss "
+                                                         "has no gradient there"):
+        inversion.run_adam(lambda p: jnp.linalg.norm(p - 1.0), jnp.ones(3),
+                           learning_rate=0.1, num_steps=3, progress=False)
+
+
+@pytest.mark.parametrize("runner", [inversion.run_lbfgs_tfp, inversion.run_lbfgs_optax])
+def test_lbfgs_reports_how_it_stopped(runner, capsys):
+    rosenbrock = lambda p: (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+    start = jnp.array([-1.2, 1.0])
+    done = runner(rosenbrock, start, max_iterations=200, tolerance=1e-5)
+    short = runner(rosenbrock, start, max_iterations=3)
+    assert (done.status, short.status) == ("converged", "max_iterations")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith(", converged") and out[1].endswith(", stopped at max_iterations")
+
+
+def test_tfp_reports_a_failed_line_search():
+    @jax.custom_vjp
+    def wrong_gradient(p):  # a bug students make: the gradient points uphill
+        return jnp.sum(p ** 2)
+
+    wrong_gradient.defvjp(lambda p: (jnp.sum(p ** 2), p), lambda p, g: (-2 * g * p,))
+    history = inversion.run_lbfgs_tfp(wrong_gradient, jnp.array([1.0, -2.0]),
+                                      max_iterations=50, progress=False)
+    assert history.status == "failed"
+
+
+def test_misfit_refuses_silent_broadcasting():
+    with raises("observed must have shape (1000,) to match config.nx; got (1000, 1)."):
+        inversion.misfit(1.0, np.zeros((1000, 1)))
