@@ -156,7 +156,7 @@ def tape_fits(config, itemsize, alternative):
     needed = config.nt * config.nx * itemsize  # one level per step: 1.4 GB measured at 16000 x 20000
     available = available_memory()
     if available is not None and needed > available:
-        raise MemoryError(
+        raise ValueError(
             f"gradient='autodiff' stores every time level: nx={config.nx}, nt={config.nt} "
             f"needs about {needed / 1e9:.1f} GB, but {available / 1e9:.1f} GB are "
             f"available. Use {alternative} (memory independent of nt).")

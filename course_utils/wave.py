@@ -229,7 +229,7 @@ def simulate(c, config=WaveConfig(), *, gradient="reversible"):
     Raises:
         ValueError: wrong shape, non-positive or non-finite c, or an unstable time step.
         TypeError: config is not a WaveConfig (arguments swapped?).
-        MemoryError: gradient="autodiff" under tracing whose stored tape cannot fit.
+        ValueError: also for gradient="autodiff" under tracing whose stored tape cannot fit.
 
     Warns:
         LongRunWarning: before a run that takes minutes.

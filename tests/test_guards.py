@@ -67,6 +67,12 @@ def test_zero_dimensional_arrays_are_numbers():
     assert wave.WaveConfig(dt=jnp.array(5e-4)).dt == pytest.approx(5e-4)  # float32 0-d
 
 
+def test_zero_dimensional_learning_rate_is_a_number():
+    history = inversion.run_adam(lambda p: jnp.sum(p ** 2), jnp.ones(2),
+                                 learning_rate=jnp.array(0.1), num_steps=2, progress=False)
+    assert history.status == "completed"
+
+
 def test_traced_setting_is_refused():
     with raises("dt must be a concrete number, not a traced value", TypeError):
         jax.jit(lambda dt: wave.WaveConfig(dt=dt).nt)(5e-4)
@@ -134,8 +140,7 @@ def test_autodiff_tape_that_cannot_fit_is_refused(monkeypatch):
     monkeypatch.setattr(_checks, "available_memory", lambda: 4e9)
     config = wave.WaveConfig(nx=16000, dt=2.5e-5, nt=200_000, c_max=2.0)
     with raises("gradient='autodiff' stores every time level: nx=16000, nt=200000 needs "
-                "about 12.8 GB, but 4.0 GB are available. Use gradient='reversible'",
-                MemoryError):
+                "about 12.8 GB, but 4.0 GB are available. Use gradient='reversible'"):
         jax.grad(lambda c: wave.simulate(c, config, gradient="autodiff").sum())(1.0)
 
 
