@@ -5,23 +5,47 @@ VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+# Where students start: the student version of notebook 01 (no solutions), made by `make student`.
+START := student/01_pytorch_autograd.ipynb
 
-.PHONY: setup lab student test test-unit test-notebooks bench execute clean
+# The Python versions the lock installs on (tests/test_setup_lock.py resolves it for each):
+# soupsieve 4.1.2 needs 3.11.5, several pins have no wheels for 3.10 or 3.14 (jaxlib 0.6.2).
+SUPPORTED := CPython 3.11.5 or newer 3.11, 3.12 or 3.13
+define CHECK_PYTHON
+v=$$($(PYTHON) --version 2>&1); \
+if ! echo "$$v" | awk '{ split($$2, v, "."); ok = v[1] == 3 && ((v[2] == 11 && v[3] + 0 >= 5) || v[2] == 12 || v[2] == 13); exit !ok }'; then \
+  echo "make: PYTHON=$(PYTHON) is '$${v:-not found}'; this course's lock installs on $(SUPPORTED)." >&2; \
+  echo "      Install one of those and run e.g. 'make lab PYTHON=python3.12' (see README, Troubleshooting)." >&2; \
+  exit 1; \
+fi
+endef
+
+.PHONY: setup check-python lab student test test-unit test-notebooks bench execute clean set-repo
 
 setup: $(READY)
 
-$(READY): requirements.txt pyproject.toml
+check-python:
+	@$(CHECK_PYTHON)
+
+# torch first and alone, with the lock's index line (PyTorch's CPU index: the +cpu build on
+# Linux), then the rest of the lock from PyPI only: one request to that index, not one per package.
+$(READY): requirements.txt pyproject.toml binder/configure_jupyter.py
+	@$(CHECK_PYTHON)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.txt
+	grep -E '^(--extra-index-url|torch==)' requirements.txt > $(VENV)/requirements-torch.txt
+	$(PY) -m pip install --quiet --no-deps -r $(VENV)/requirements-torch.txt
+	grep -v -E '^--extra-index-url' requirements.txt > $(VENV)/requirements-pypi.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements-pypi.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) binder/configure_jupyter.py
 	touch $@
 
-# Opens the repository: notebooks/ (with solutions) and student/ (without).
+# Opens JupyterLab on the student version of notebook 01; the file browser shows the whole
+# repository: student/ (without solutions) and notebooks/ (with them, for instructors).
 lab: $(READY) student
-	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(VENV)/bin/jupyter lab --LabApp.default_url=/lab/tree/$(START) $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Student versions of the notebooks, exercise solutions taken out; never overwrites yours:
-# says per notebook what it did, and writes a newer course version beside yours (NN_*.new.ipynb).
+# Student versions of the notebooks, exercise solutions taken out; never overwrites yours.
 student: $(READY)
 	$(PY) -m course_utils.student notebooks student
 
@@ -37,13 +61,16 @@ test-notebooks: $(READY)
 execute: $(READY)
 	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9]*.ipynb
 
-# Binder's copy of the lock: the same pins, torch's CPU build from PyTorch's CPU index. A
-# plain file (not `-r ../requirements.txt`) so repo2docker can cache its install layer.
+# Binder's copy of the lock: the same lines. A plain file (not `-r ../requirements.txt`) so
+# repo2docker can cache its install layer.
 binder/requirements.txt: requirements.txt
-	{ echo "# Generated from ../requirements.txt by 'make binder/requirements.txt'. Same pins;"; \
-	  echo "# torch is the CPU build from PyTorch's CPU index (PyPI's pulls GBs of CUDA wheels)."; \
-	  echo "--extra-index-url https://download.pytorch.org/whl/cpu"; \
-	  grep -v '^#' requirements.txt | sed 's/^torch==\(.*\)$$/torch==\1+cpu/'; } > $@
+	{ echo "# Generated from ../requirements.txt by 'make binder/requirements.txt': the same lock."; \
+	  grep -v '^#' requirements.txt; } > $@
+
+# The course's GitHub repository, named in the Binder badge, the Colab links and cells, and
+# binder/colab-requirements.txt: set it once, e.g. `make set-repo REPO=owner/name`.
+set-repo:
+	$(PYTHON) binder/set_repo.py $(REPO)
 
 bench: $(READY)
 	$(PY) benchmarks/run.py

@@ -1,0 +1,41 @@
+"""Jupyter settings for the course's environment, written into its prefix (run by `make setup`,
+binder/postBuild and the README's conda route; re-running it changes nothing).
+
+- Kernels get CurveZMQ keys from the server. ipykernel 7.4 warns at every kernel start that
+  "Kernel is running over TCP without encryption"; jupyter_server 2.21 provisions the keys only
+  when MappingKernelManager.transport_encryption is not "disabled", its default.
+- The JupyterLab 3 extension jupyterlab-mathjax3 is disabled. jupyterlab_rise 0.43.1 still
+  requires the package, but JupyterLab 4 renders maths with its own MathJax 3, and the old
+  extension reports itself incompatible (it wants @jupyterlab/application 3.x).
+
+Usage: python binder/configure_jupyter.py [PREFIX]   (default: this Python's sys.prefix)
+"""
+
+import json
+import pathlib
+import sys
+
+SERVER = {"MappingKernelManager": {"transport_encryption": "auto"}}
+PAGE = {"disabledExtensions": {"@jupyterlab/mathjax3-extension": True}}
+
+
+def merge(path, settings):
+    """Merge nested `settings` into the JSON file at `path` (created if missing)."""
+    data = json.loads(path.read_text()) if path.exists() else {}
+    for section, values in settings.items():
+        data.setdefault(section, {}).update(values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def configure(prefix):
+    """Write the course's settings under `prefix`/etc/jupyter; returns the files written."""
+    etc = pathlib.Path(prefix) / "etc" / "jupyter"
+    return [merge(etc / "jupyter_server_config.json", SERVER),
+            merge(etc / "labconfig" / "page_config.json", PAGE)]
+
+
+if __name__ == "__main__":
+    for written in configure(sys.argv[1] if len(sys.argv) > 1 else sys.prefix):
+        print(f"configure_jupyter: wrote {written}")

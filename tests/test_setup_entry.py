@@ -1,0 +1,203 @@
+"""Where students come in: the README's badge and table, Colab, one repository setting, and
+the Jupyter server that `make lab` and Binder start."""
+
+import importlib.util
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from jupyter_core.paths import jupyter_runtime_dir
+
+from course_utils import colab
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def script(name):
+    """A script of binder/ as a module (binder/ is no package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "binder" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+configure_jupyter, set_repo = script("configure_jupyter"), script("set_repo")
+
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+README = (ROOT / "README.md").read_text()
+REPO = set_repo.current_repo(README)
+BINDER = f"https://mybinder.org/v2/gh/{REPO}/HEAD?urlpath=lab/tree/"
+COLAB = f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/"
+
+
+def test_every_notebook_has_a_readme_row_student_first():
+    rows = [l for l in README.splitlines() if l.startswith("| 0") or l.startswith("| 1")]
+    for name in NOTEBOOKS:
+        row = next((r for r in rows if f"notebooks/{name})" in r), None)
+        assert row, f"README's table has no row for {name}"
+        links = re.findall(r"\]\(([^)]+)\)", row)
+        assert links[0] == BINDER + "student/" + name, "the first link must open the student version"
+        assert f"notebooks/{name}" in links and COLAB + name in links
+
+
+def test_every_repository_url_names_one_repository():
+    names = set(re.findall(r"(?:mybinder\.org/v2/gh|colab\.research\.google\.com/github|"
+                           r"github\.com|raw\.githubusercontent\.com)/([\w.-]+/[\w.-]+?)[/@]",
+                           README + (ROOT / colab.REQUIREMENTS).read_text()))
+    assert names == {REPO}
+
+
+def test_set_repo_rewrites_every_url_and_nothing_else(tmp_path):
+    for path in set_repo.files(ROOT):
+        target = tmp_path / path.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    changed = set_repo.set_repo("me/diffsim-course", root=tmp_path)
+    assert tmp_path / "README.md" in changed and tmp_path / colab.REQUIREMENTS in changed
+    for path in set_repo.files(tmp_path):
+        text, before = path.read_text(), (ROOT / path.relative_to(tmp_path)).read_text()
+        for prefix in set_repo.PREFIXES:
+            assert prefix + REPO + "/" not in text and prefix + REPO + "@" not in text
+        assert text.replace("me/diffsim-course", REPO) == before
+    assert set_repo.current_repo((tmp_path / "README.md").read_text()) == "me/diffsim-course"
+
+
+def test_set_repo_names_the_rule_for_a_bad_name():
+    with pytest.raises(ValueError, match=r"REPO must look like owner/name .*got 'course'"):
+        set_repo.set_repo("course")
+
+
+def test_every_file_in_docs_is_shown_in_the_readme():
+    for path in (ROOT / "docs").iterdir():
+        assert f"docs/{path.name}" in README, f"docs/{path.name} is referenced nowhere"
+
+
+def test_readme_names_its_licences_and_how_to_get_help():
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert "CC-BY-4.0" in (ROOT / "LICENSES/CC-BY-4.0.md").read_text()
+    for heading in ("## Troubleshooting", "## Getting help, reporting an error", "## Licence"):
+        assert heading in README
+    assert f"https://github.com/{REPO}/issues" in README
+
+
+# --- Jupyter settings (binder/configure_jupyter.py, run by `make setup` and Binder) ---------
+
+def test_configure_jupyter_merges_and_is_idempotent(tmp_path):
+    page = tmp_path / "etc/jupyter/labconfig/page_config.json"
+    page.parent.mkdir(parents=True)
+    page.write_text('{"disabledExtensions": {"other": true}, "x": 1}')
+    configure_jupyter.configure(tmp_path)
+    first = [p.read_text() for p in sorted((tmp_path / "etc").rglob("*.json"))]
+    configure_jupyter.configure(tmp_path)
+    assert [p.read_text() for p in sorted((tmp_path / "etc").rglob("*.json"))] == first
+    assert json.loads(page.read_text()) == {
+        "disabledExtensions": {"other": True, "@jupyterlab/mathjax3-extension": True}, "x": 1}
+
+
+def test_this_environment_is_configured():
+    """What `make setup` wrote into .venv (or postBuild into Binder's environment)."""
+    etc = pathlib.Path(sys.prefix) / "etc/jupyter"
+    server = json.loads((etc / "jupyter_server_config.json").read_text())
+    assert server["MappingKernelManager"]["transport_encryption"] == "auto"
+    page = json.loads((etc / "labconfig/page_config.json").read_text())
+    assert page["disabledExtensions"]["@jupyterlab/mathjax3-extension"] is True
+
+
+def test_postbuild_configures_jupyter_like_make_setup():
+    assert "python binder/configure_jupyter.py" in (ROOT / "binder/postBuild").read_text()
+
+
+def fetch(request, timeout=60):
+    """The body of a response, its connection closed."""
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.read()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab started as `make lab` starts it (its options read from `make -n lab`)."""
+    recipe = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60).stdout.splitlines()
+    options = next(l for l in recipe if "jupyter lab" in l).split("jupyter lab", 1)[1].split()
+    port, token = free_port(), "course-test"
+    log = tmp_path_factory.mktemp("lab") / "lab.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [str(pathlib.Path(sys.executable).parent / "jupyter"), "lab", *options, "--no-browser",
+             f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
+             f"--ServerApp.root_dir={ROOT}", "--allow-root"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                fetch(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        yield url, token, log
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+def test_make_lab_lands_on_the_student_version_of_notebook_01(lab):
+    url, token, _ = lab
+    opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        opener.open(f"{url}/?token={token}", timeout=30)
+    location = redirect.value.headers["Location"].split("?")[0]
+    redirect.value.close()
+    assert location.endswith("/lab/tree/student/01_pytorch_autograd.ipynb"), location
+
+
+def test_kernel_starts_without_the_plain_tcp_warning(lab):
+    """ipykernel 7.4 warns on plain TCP; the server now gives kernels CurveZMQ keys."""
+    url, token, log = lab
+    request = urllib.request.Request(f"{url}/api/kernels", data=b'{"name": "python3"}',
+                                     headers={"Authorization": f"token {token}"}, method="POST")
+    kernel = json.loads(fetch(request))
+    for _ in range(120):
+        if f"Kernel started: {kernel['id']}" in log.read_text():
+            break
+        time.sleep(0.5)
+    time.sleep(5)  # the kernel's own start-up log follows the server's line
+    connection = json.loads(pathlib.Path(jupyter_runtime_dir(), f"kernel-{kernel['id']}.json")
+                            .read_text())
+    assert "curve_secretkey" in connection  # the keys the warning asks for
+    delete = urllib.request.Request(f"{url}/api/kernels/{kernel['id']}",
+                                    headers={"Authorization": f"token {token}"}, method="DELETE")
+    fetch(delete)
+    text = log.read_text()
+    assert f"Kernel started: {kernel['id']}" in text
+    assert "without encryption" not in text, text[-1500:]
+
+
+def test_lab_page_disables_the_jupyterlab_3_mathjax_extension(lab):
+    url, token, _ = lab
+    page = fetch(f"{url}/lab?token={token}").decode()
+    config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S)[1])
+    assert "@jupyterlab/mathjax3-extension" in config["disabledExtensions"]
+    # JupyterLab 4's own MathJax 3 typesetter stays: maths still renders.
+    assert "@jupyterlab/mathjax-extension" not in config["disabledExtensions"]
