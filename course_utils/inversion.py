@@ -255,21 +255,23 @@ def run_lbfgs_tfp(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=10,
     recorder = _Recorder("L-BFGS (TFP)", None, progress, line_search=True, start=params)
     flat, unflatten = jax.flatten_util.ravel_pytree(jnp.asarray(params))  # TFP wants 1-D
     value_and_grad = jax.value_and_grad(lambda p: recorder.wrap(loss_fn)(unflatten(p)))
-    lbfgs = functools.partial(tfp.optimizer.lbfgs_minimize, value_and_grad,
-                              tolerance=tolerance, num_correction_pairs=memory)
+    lbfgs = functools.partial(tfp.optimizer.lbfgs_minimize, tolerance=tolerance,
+                              num_correction_pairs=memory)
 
     def keep_going(state):  # TFP's own loop condition, with its default stopping rule
         return (state.num_iterations < max_iterations) & ~jnp.all(state.converged | state.failed)
 
     def one_iteration(state):  # TFP resumes from its state, so we see each iterate
-        state = lbfgs(None, previous_optimizer_results=state,
+        state = lbfgs(value_and_grad, None, previous_optimizer_results=state,
                       max_iterations=state.num_iterations + 1)
         jax.debug.callback(recorder._record_iterate, state.position, ordered=True)
         return state
 
     @jax.jit
     def run(flat):
-        state = lbfgs(flat, max_iterations=0)  # evaluates the start only
+        # TFP's start state around our own first evaluation, so its loop is traced once
+        start = value_and_grad(flat)
+        state = lbfgs(lambda _: start, flat, max_iterations=0)
         state = jax.lax.while_loop(keep_going, one_iteration, state)
         return state.position, state.converged, state.failed
 
