@@ -20,7 +20,7 @@ if ! echo "$$v" | awk '{ split($$2, v, "."); ok = v[1] == 3 && ((v[2] == 11 && v
 fi
 endef
 
-.PHONY: setup check-python lab student test test-unit test-notebooks bench execute clean set-repo
+.PHONY: setup check-python lab student test test-unit test-notebooks bench execute clean set-repo student-branch
 
 setup: $(READY)
 
@@ -48,6 +48,21 @@ lab: $(READY) student
 # Student versions of the notebooks, exercise solutions taken out; never overwrites yours.
 student: $(READY)
 	$(PY) -m course_utils.student notebooks student
+
+# Colab opens notebooks from GitHub, where student/ is not (it is generated): this commits
+# fresh student versions on top of HEAD to the branch `student`, which the README's Colab
+# links open. Publish it after each change: git push origin student
+STUDENT_INDEX := $(VENV)/student-branch.index
+student-branch: $(READY)
+	rm -rf $(VENV)/student-branch $(STUDENT_INDEX)
+	$(PY) -m course_utils.student notebooks $(VENV)/student-branch
+	GIT_INDEX_FILE=$(STUDENT_INDEX) git read-tree HEAD
+	for f in $(VENV)/student-branch/*.ipynb; do \
+	  GIT_INDEX_FILE=$(STUDENT_INDEX) git update-index --add \
+	    --cacheinfo 100644,$$(git hash-object -w $$f),student/$$(basename $$f) || exit 1; done
+	git branch -f student $$(git commit-tree -p HEAD -m "Student versions of the notebooks \
+	  (make student-branch)" $$(GIT_INDEX_FILE=$(STUDENT_INDEX) git write-tree))
+	@echo "Branch 'student' holds student/ on top of HEAD: publish it with 'git push origin student'."
 
 test: test-unit test-notebooks
 

@@ -37,7 +37,7 @@ NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
 README = (ROOT / "README.md").read_text()
 REPO = set_repo.current_repo(README)
 BINDER = f"https://mybinder.org/v2/gh/{REPO}/HEAD?urlpath=lab/tree/"
-COLAB = f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/"
+COLAB = f"https://colab.research.google.com/github/{REPO}/blob/"
 
 
 def test_every_notebook_has_a_readme_row_student_first():
@@ -46,8 +46,9 @@ def test_every_notebook_has_a_readme_row_student_first():
         row = next((r for r in rows if f"notebooks/{name})" in r), None)
         assert row, f"README's table has no row for {name}"
         links = re.findall(r"\]\(([^)]+)\)", row)
-        assert links[0] == BINDER + "student/" + name, "the first link must open the student version"
-        assert f"notebooks/{name}" in links and COLAB + name in links
+        assert links[:2] == [BINDER + "student/" + name, COLAB + "student/student/" + name], \
+            f"{name}: the first links must open the student version"
+        assert links[2:] == [f"notebooks/{name}", COLAB + "main/notebooks/" + name]
 
 
 def test_every_repository_url_names_one_repository():
@@ -75,6 +76,34 @@ def test_set_repo_rewrites_every_url_and_nothing_else(tmp_path):
 def test_set_repo_names_the_rule_for_a_bad_name():
     with pytest.raises(ValueError, match=r"REPO must look like owner/name .*got 'course'"):
         set_repo.set_repo("course")
+
+
+def test_make_student_branch_commits_student_versions_and_leaves_the_tree_alone(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
+    shutil.copy(ROOT / "Makefile", clone / "Makefile")  # this tree's, committed or not
+    (clone / ".venv").mkdir()
+    (clone / ".venv/.ready").touch()  # set up already (by this Python)
+    before = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True,
+                            text=True, check=True).stdout
+    who = {f"GIT_{role}_{key}": value for role in ("AUTHOR", "COMMITTER")
+           for key, value in (("NAME", "Test"), ("EMAIL", "test@example.invalid"))}
+    result = subprocess.run(["make", "student-branch", f"PY={sys.executable}"], cwd=clone,
+                            capture_output=True, text=True, timeout=300, env={**os.environ, **who})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "git push origin student" in result.stdout
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=clone, capture_output=True, text=True,
+                              check=True).stdout
+
+    assert git("status", "--porcelain") == before and not (clone / "student").exists()
+    assert git("rev-parse", "student~1") == git("rev-parse", "HEAD")
+    files = git("ls-tree", "--name-only", "student", "student/").split()
+    assert files == [f"student/{name}" for name in NOTEBOOKS]
+    for name in NOTEBOOKS:
+        text = git("show", f"student:student/{name}")
+        assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text, name
 
 
 def test_every_file_in_docs_is_shown_in_the_readme():
@@ -201,3 +230,13 @@ def test_lab_page_disables_the_jupyterlab_3_mathjax_extension(lab):
     assert "@jupyterlab/mathjax3-extension" in config["disabledExtensions"]
     # JupyterLab 4's own MathJax 3 typesetter stays: maths still renders.
     assert "@jupyterlab/mathjax-extension" not in config["disabledExtensions"]
+
+
+@pytest.mark.xfail(strict=True, reason="notebook 03 stores matplotlib's to_jshtml(), which loads "
+                   "Font Awesome 4.4 from maxcdn.bootstrapcdn.com for its play-bar icons; fixed "
+                   "when the notebook shows the animation without it (then drop this xfail)")
+def test_no_stored_notebook_output_loads_anything_from_the_web():
+    for name in NOTEBOOKS:
+        text = (ROOT / "notebooks" / name).read_text()
+        loads = re.findall(r'(?:href|src)=\\?"(https?://[^"\\]+)', text)
+        assert not loads, f"{name} loads {loads}"
