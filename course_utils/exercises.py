@@ -260,3 +260,41 @@ def check_derivative(name, derivative, f, *args, rtol=1e-3, atol=None):
         return
     at = f" at {len(points)} points" if callable(derivative) else ""
     return _report(DONE, name, f"correct, matches central finite differences to {rtol:g}{at}")
+
+
+def check_adjoint(name, forward, adjoint, input_shape, *, trials=3, rtol=1e-6, seed=0):
+    """Is `adjoint` the transpose of the linear map `forward`: <forward(v), w> = <v, adjoint(w)>?
+
+    The dot-product test, run in float64 on `trials` random pairs (v, w): a typed-in array or
+    the forward map itself cannot pass, and zeros fail as soon as <forward(v), w> is not zero.
+
+    Args:
+        name: what the adjoint is, as the feedback should call it.
+        forward: the linear map (the notebook's, known to be right), taking shape `input_shape`.
+        adjoint: the student's function of an array shaped like forward's output; `...`, or
+            one returning `...`, is not done yet.
+        input_shape: the shape of forward's input, which adjoint must return.
+        rtol: largest accepted |<Fv, w> - <v, F^T w>| / max(|<Fv, w>|, |<v, F^T w>|).
+    """
+    if _is_blank(adjoint):
+        return _report(BLANK, name, "not done yet (replace the `...` with your code)")
+    if not callable(adjoint):
+        return _report(NOT_YET, name, f"expected a function, got {_short(adjoint)}")
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    with enable_x64():
+        for _ in range(trials):
+            v = rng.normal(size=input_shape)
+            forward_v = _as_array(forward(v))
+            w = rng.normal(size=forward_v.shape)
+            answer = _call(name, adjoint, (w,))
+            if answer is None or not _shape_and_finite(name, answer, v):
+                return
+            left, right = float(np.vdot(forward_v, w)), float(np.vdot(v, answer))
+            worst = max(worst, abs(left - right) / max(abs(left), abs(right), 1e-300))
+            if worst > rtol:
+                return _report(NOT_YET, name, f"not yet: the dot-product test fails, "
+                                              f"<F v, w> = {left:.6g} but <v, adjoint(w)> = "
+                                              f"{right:.6g} (relative error {worst:.2g})")
+    return _report(DONE, name, f"correct, passes the dot-product test on {trials} random pairs "
+                               f"(relative error below {rtol:g})")

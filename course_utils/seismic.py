@@ -122,8 +122,13 @@ def damped_step(u_prev, u, r2, s, forcing):
     return (2 * u - (1 - s) * u_prev + r2 * wave.second_difference(u) + forcing) / (1 + s)
 
 
-def _propagate(c, source_index, config, record):
-    """Step from rest with the source; return record(u^{n+1}) for every step, stacked."""
+def _propagate(c, source_index, config, record, segment=None):
+    """Step from rest with the source; return record(u^{n+1}) for every step, stacked.
+
+    With `segment`, the steps run in segments of that many under `jax.checkpoint`: a
+    gradient then stores the state at each segment's start and recomputes one segment at a
+    time (memory ~ nt / segment + segment levels instead of nt).
+    """
     _checks.report_unstable(c, config)
     r2 = (c * config.dt / config.dx) ** 2
     s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
@@ -136,7 +141,13 @@ def _propagate(c, source_index, config, record):
         return (u, u_next), record(u_next)
 
     zero = jnp.zeros(config.nx, dtype=r2.dtype)
-    return jax.lax.scan(body, (zero, zero), wavelet)[1]
+    if segment is None:
+        return jax.lax.scan(body, (zero, zero), wavelet)[1]
+    count = -(-config.nt // segment)  # the last segment is padded with silent steps, cut below
+    wavelet = jnp.pad(wavelet, (0, count * segment - config.nt)).reshape(count, segment)
+    chunk = jax.checkpoint(lambda state, f: jax.lax.scan(body, state, f))
+    records = jax.lax.scan(chunk, (zero, zero), wavelet)[1]
+    return records.reshape((count * segment,) + records.shape[2:])[: config.nt]
 
 
 @functools.partial(jax.jit, static_argnums=2)
@@ -154,6 +165,12 @@ def traces_at_index(c, source_index, receiver_index, config):
     return _propagate(c, source_index, config, lambda u: u[receiver_index])
 
 
+@functools.partial(jax.jit, static_argnums=(3, 4))
+def traces_at_index_checkpointed(c, source_index, receiver_index, config, segment):
+    """`traces_at_index` whose gradient recomputes segments of `segment` steps (checkpoints)."""
+    return _propagate(c, source_index, config, lambda u: u[receiver_index], segment)
+
+
 def wavefield(c, source, config=SeismicConfig()):
     """u(x, t) for one source at `source` [m]: shape (nt, nx), row n at time (n + 1) dt."""
     c = _check_inputs(c, config, "wavefield(c, source, config)")
@@ -167,7 +184,7 @@ def _check_inputs(c, config, call):
     return c
 
 
-def shots(c, sources, receivers, config=SeismicConfig()):
+def shots(c, sources, receivers, config=SeismicConfig(), *, gradient="tape"):
     """Seismograms of every source, recorded at every receiver.
 
     Args:
@@ -175,13 +192,35 @@ def shots(c, sources, receivers, config=SeismicConfig()):
         sources: source positions [m], shape (n_sources,).
         receivers: receiver positions [m], shape (n_receivers,).
         config: grid, time stepping, wavelet and sponge.
+        gradient: how `jax.grad` differentiates it: "tape" stores every time level (memory
+            ~ nt per source); "checkpoint" stores one state per segment of about sqrt(nt)
+            steps and recomputes each segment during the backward sweep (memory ~ sqrt(nt),
+            one more forward run of work). Time reversal is not offered: the backward run
+            through the sponge is anti-damped (the adjoint-state notebook measures it).
 
     Returns:
         Traces of shape (n_sources, nt, n_receivers); no wavefield is kept.
     """
     c = _check_inputs(c, config, "shots(c, sources, receivers, config)")
+    if gradient not in SHOT_GRADIENTS:
+        raise ValueError(f"gradient must be one of {SHOT_GRADIENTS}, got {gradient!r}.")
     source_index = grid_index(np.atleast_1d(sources), config, "source")
     receiver_index = grid_index(np.atleast_1d(receivers), config, "receiver")
     _checks.run_time(config, count=len(source_index))
+    if gradient == "checkpoint":
+        traces = jax.vmap(traces_at_index_checkpointed, in_axes=(None, 0, None, None, None))
+        return traces(c, source_index, receiver_index, config, checkpoint_segment(config.nt))
     traces = jax.vmap(traces_at_index, in_axes=(None, 0, None, None))
     return traces(c, source_index, receiver_index, config)
+
+
+SHOT_GRADIENTS = ("tape", "checkpoint")
+
+
+def checkpoint_segment(nt):
+    """Steps per checkpointed segment, about sqrt(nt).
+
+    A gradient then stores 2 nt / k + k levels (two per segment start, plus the segment being
+    recomputed), of order sqrt(nt); the exact minimum, at k = sqrt(2 nt), is 6% lower.
+    """
+    return max(1, round(nt**0.5))

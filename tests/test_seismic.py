@@ -3,6 +3,7 @@
 import dataclasses
 import re
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -90,3 +91,39 @@ def test_sponge_too_wide():
 def test_velocity_checks_apply():
     with raises("c must be a scalar or have shape (301,) to match config.nx; got (300,)."):
         seismic.shots(np.ones(300), [1.0], [2.0])
+
+
+def _gradient_and_memory(gradient, config, sources, receivers):
+    """(jax.grad of a trace misfit, the compiled gradient's temporary memory in bytes)."""
+    c_true = 1.0 + 0.2 * np.exp(-(((config.x - config.length / 2) / 0.1) ** 2))
+    observed = seismic.shots(c_true, sources, receivers, config)
+    loss = lambda c: jnp.sum((seismic.shots(c, sources, receivers, config, gradient=gradient)
+                              - observed) ** 2)
+    c = jnp.ones(config.nx)
+    memory = jax.jit(jax.grad(loss)).lower(c).compile().memory_analysis().temp_size_in_bytes
+    return jax.grad(loss)(c), memory
+
+
+def test_checkpointed_gradient_equals_the_tape_with_less_memory():
+    args = SMALL, [0.3, 0.7], [0.25, 0.5, 0.75]
+    tape, tape_memory = _gradient_and_memory("tape", *args)
+    checkpoint, checkpoint_memory = _gradient_and_memory("checkpoint", *args)
+    np.testing.assert_allclose(checkpoint, tape, rtol=0, atol=1e-5 * np.abs(tape).max())
+    # The tape keeps nt levels per source; checkpoints about 2 sqrt(nt) (starts + one segment).
+    levels = 2 * SMALL.nt * SMALL.nx * 4
+    assert tape_memory > 0.8 * levels and checkpoint_memory < 0.3 * tape_memory
+
+
+def test_checkpointed_traces_equal_the_plain_ones():
+    c = np.linspace(0.9, 1.3, SMALL.nx)
+    np.testing.assert_array_equal(seismic.shots(c, [0.4], [0.2, 0.6], SMALL, gradient="checkpoint"),
+                                  seismic.shots(c, [0.4], [0.2, 0.6], SMALL))
+
+
+def test_checkpoint_segment_is_about_sqrt_nt():
+    assert [seismic.checkpoint_segment(n) for n in (1, 300, 1000)] == [1, 17, 32]
+
+
+def test_unknown_shot_gradient():
+    with raises("gradient must be one of ('tape', 'checkpoint'), got 'reversible'."):
+        seismic.shots(1.0, [1.0], [2.0], gradient="reversible")
