@@ -3,7 +3,7 @@
 Colab has its own versions of everything, which move, so the first cell installs the course's
 exact pins there, and only there. The cell cannot import `course_utils` to do this (it is not
 installed yet, and importing it would load Colab's own jax before the pinned one), so it is
-three plain lines that install `binder/colab-requirements.txt` from the course's repository.
+a few plain lines that install `binder/colab-requirements.txt` from the course's repository.
 That file lists `course_utils` (from GitHub) and the lock's pins of what it needs; it is
 generated from the lock here:
 
@@ -26,8 +26,8 @@ CELL = '''\
 # On your own machine or on Binder this cell does nothing.
 import os, subprocess, sys
 if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-r",
-                    "https://raw.githubusercontent.com/{repo}/main/{requirements}"], check=True)'''
+    pins = "https://raw.githubusercontent.com/{repo}/main/{requirements}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-r", pins], check=True)'''
 
 
 def canonical(name):
