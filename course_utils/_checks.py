@@ -82,15 +82,25 @@ def instance(name, value, cls, call):
                         f"Arguments in order: {call}.")
 
 
-def stable_courant(c, dt, dx):
-    """Raise when the leapfrog scheme is unstable: Courant number c*dt/dx > 1."""
+def stable_courant(c, dt, dx, limit=1.0, stencil=None):
+    """Raise when the leapfrog scheme is unstable: Courant number c*dt/dx > limit.
+
+    `limit` is the stencil's CFL limit (1 for the second-order stencil), and `stencil` names
+    it in the message when it is not the default one.
+    """
     courant = c * dt / dx
-    if courant > 1:
+    if courant > limit:
+        bound = "1" if stencil is None else f"{limit:.3f}, the limit for {stencil}"
         raise ValueError(
-            f"Unstable time step: Courant number c*dt/dx = {courant:.2f} > 1 "
+            f"Unstable time step: Courant number c*dt/dx = {courant:.2f} > {bound} "
             f"(c={c:.3g}, dt={dt:.3g}, dx={dx:.3g}). Largest stable dt is "
-            f"{dx / c:.3g}; lower dt or raise nx."
+            f"{limit * dx / c:.3g}; lower dt or raise nx."
         )
+
+
+def courant_limit(config):
+    """The config's CFL limit: 1, or its stencil's (wave.WaveConfig.courant_limit)."""
+    return getattr(config, "courant_limit", 1.0)
 
 
 def _warn_if_unstable(c_low, c_high, config):
@@ -99,10 +109,11 @@ def _warn_if_unstable(c_low, c_high, config):
     if not c_low > 0:  # also catches nan
         message = (f"c reached {c_low:.3g} m/s, but a velocity must be positive and "
                    f"finite: the model is unphysical and its gradient meaningless.")
-    elif not c_high * config.dt / config.dx <= 1:
+    elif not c_high * config.dt / config.dx <= courant_limit(config):
         message = (f"c reached {c_high:.3g} m/s: Courant number c*dt/dx = "
-                   f"{c_high * config.dt / config.dx:.2f} > 1 (stable up to "
-                   f"{config.dx / config.dt:.3g} m/s; the config promised c_max = "
+                   f"{c_high * config.dt / config.dx:.2f} > {courant_limit(config):.3g} "
+                   f"(stable up to {courant_limit(config) * config.dx / config.dt:.3g} "
+                   f"m/s; the config promised c_max = "
                    f"{config.c_max:.3g}). The wavefield blows up to inf/nan.")
     else:
         return
@@ -121,7 +132,7 @@ def report_unstable(c, config):
     optimiser step produces inside `jit`, `grad` or `vmap`, where raising is impossible.
     """
     c_low, c_high = jnp.min(c), jnp.max(c)
-    unstable = ~((c_low > 0) & (c_high * config.dt / config.dx <= 1))
+    unstable = ~((c_low > 0) & (c_high * config.dt / config.dx <= courant_limit(config)))
     warn = functools.partial(_warn_if_unstable, config=config)
     # The callback runs only when needed: a host round trip on every run would cost more
     # than a small simulation.
@@ -194,7 +205,7 @@ def velocity(c, config):
             f"c must be positive and finite; found {bad.size} bad value"
             f"{'s' if bad.size > 1 else ''} (first{where}: {values[bad[0]]})."
         )
-    stable_courant(float(values.max()), config.dt, config.dx)
+    stable_courant(float(values.max()), config.dt, config.dx, **config._courant_rule())
 
 
 def as_velocity(c, config):
