@@ -21,6 +21,9 @@ from jupyter_core.paths import jupyter_runtime_dir
 from course_utils import colab
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+# `make` run here must not inherit the settings of a `make test` that may be running this.
+MAKE_ENV = {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
 
 
 def script(name):
@@ -89,7 +92,7 @@ def test_make_student_branch_commits_student_versions_and_leaves_the_tree_alone(
     who = {f"GIT_{role}_{key}": value for role in ("AUTHOR", "COMMITTER")
            for key, value in (("NAME", "Test"), ("EMAIL", "test@example.invalid"))}
     result = subprocess.run(["make", "student-branch", f"PY={sys.executable}"], cwd=clone,
-                            capture_output=True, text=True, timeout=300, env={**os.environ, **who})
+                            capture_output=True, text=True, timeout=300, env={**MAKE_ENV, **who})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "git push origin student" in result.stdout
 
@@ -161,8 +164,8 @@ def free_port():
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab started as `make lab` starts it (its options read from `make -n lab`)."""
-    recipe = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60).stdout.splitlines()
+    recipe = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, env=MAKE_ENV).stdout.splitlines()
     options = next(l for l in recipe if "jupyter lab" in l).split("jupyter lab", 1)[1].split()
     port, token = free_port(), "course-test"
     log = tmp_path_factory.mktemp("lab") / "lab.log"

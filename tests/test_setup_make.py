@@ -1,6 +1,7 @@
 """The Makefile's set-up: an unsupported Python is refused at once, before any .venv exists,
 and `make lab` opens the student version of notebook 01."""
 
+import os
 import pathlib
 import shutil
 import subprocess
@@ -31,8 +32,10 @@ def fake_python(folder, version):
 
 
 def make(project, *args):
+    """`make` in `project`, without the settings of a `make test` that may be running this."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     return subprocess.run(["make", "--no-print-directory", "-C", str(project), *args],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=env)
 
 
 @pytest.mark.parametrize("version", ["3.10.12", "3.11.0", "3.11.2", "3.11.4", "3.14.0", "2.7.18"])
