@@ -205,7 +205,8 @@ def velocity(c, config):
             f"c must be positive and finite; found {bad.size} bad value"
             f"{'s' if bad.size > 1 else ''} (first{where}: {values[bad[0]]})."
         )
-    stable_courant(float(values.max()), config.dt, config.dx, **config._courant_rule())
+    rule = getattr(config, "_courant_rule", dict)()  # a stencil's own CFL limit, if any
+    stable_courant(float(values.max()), config.dt, config.dx, **rule)
 
 
 def as_velocity(c, config):
