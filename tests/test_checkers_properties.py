@@ -126,7 +126,11 @@ def test_check_derivative_passes_right_answers_and_fails_any_one_sign_flip(capsy
     flipped[index] = -flipped[index]
     assert verdict(capsys, exercises.check_derivative, "J", flipped, f, x) == "✗"
     off = jacobian.copy()
-    off[index] *= 1 + data.draw(st.sampled_from([-1.0, 1.0])) * data.draw(st.floats(3e-3, 10))
+    change = data.draw(st.sampled_from([-1.0, 1.0])) * data.draw(st.floats(3e-3, 10))
+    off[index] *= 1 + change
+    # off by more than twice the entry's tolerance (the default atol is 1e-5 of the largest)
+    assume(abs(change * jacobian[index]) > 2 * (1e-5 * np.abs(jacobian).max()
+                                                + 1e-3 * abs(jacobian[index])))
     assert verdict(capsys, exercises.check_derivative, "J", off, f, x) == "✗"
 
 
