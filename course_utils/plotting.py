@@ -3,6 +3,8 @@
 They never call `plt.show()` and never change global matplotlib settings.
 """
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
@@ -52,6 +54,24 @@ def animate_wavefield(frames, x, times, *, title="Wavefield", interval=60):
     movie = animation.FuncAnimation(fig, draw, frames=len(frames), interval=interval)
     plt.close(fig)  # show the animation, not a static copy of its first frame
     return movie
+
+
+# matplotlib's animation controls use Font Awesome icons from a CDN; these are text glyphs.
+_ICONS = {"fa fa-minus": "\u2212", "fa fa-fast-backward": "\u23ee",
+          "fa fa-step-backward": "\u25c1", "fa fa-play fa-flip-horizontal": "\u25c0",
+          "fa fa-pause": "\u23f8", "fa fa-play": "\u25b6", "fa fa-step-forward": "\u25b7",
+          "fa fa-fast-forward": "\u23ed", "fa fa-plus": "+"}
+_CDN = re.compile(r'<link rel="stylesheet"\s+href="https://maxcdn\.bootstrapcdn\.com/[^"]+">\s*')
+
+
+def animation_html(movie):
+    """`movie.to_jshtml()` with its play-bar icons as text: nothing is loaded from the web."""
+    html, removed = _CDN.subn("", movie.to_jshtml())
+    for name, glyph in _ICONS.items():
+        html = html.replace(f'<i class="{name}"></i>', glyph)
+    if removed != 1 or "fa fa-" in html or "bootstrapcdn" in html:
+        raise RuntimeError("matplotlib's animation HTML changed: update plotting._ICONS")
+    return html
 
 
 def plot_profiles(x, profiles, *, title="Velocity models", ax=None, **style):

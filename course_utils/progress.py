@@ -45,14 +45,14 @@ class Progress:
     def __init__(self, description, total=None, *, unit="evaluations", enabled=True):
         self.description, self.total, self.unit = description, total, unit
         self.count, self.enabled = 0, enabled
-        self._tqdm = self._bar = self._label = None
+        self._tqdm = self._box = self._bar = self._label = None
         if not enabled:
             return
         if _in_jupyter():
             from IPython.display import display
 
-            box, self._bar, self._label = _widget(description, total)
-            display(box)
+            self._box, self._bar, self._label = _widget(description, total)
+            display(self._box)
         else:
             from tqdm import tqdm
 
@@ -71,8 +71,9 @@ class Progress:
         """Finish the bar and print the summary line, with the `outcome` if given."""
         if not self.enabled:
             return
-        if self._bar is not None:
+        if self._bar is not None:  # the printed line replaces the live bar: said once
             self._bar.bar_style = "success"
+            self._box.layout.display = "none"
         if self._tqdm is not None:
             self._tqdm.close()
         print(f"{self.description}: {self.count} {self.unit}"

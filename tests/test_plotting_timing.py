@@ -64,3 +64,10 @@ def test_time_function_counts_runs():
     result = timing.time_function(wave.simulate, 1.0, wave.WaveConfig(nx=50, nt=10),
                                   repeats=3)
     assert len(result.runs) == 3 and result.first_call > 0 and "best" in str(result)
+
+
+def test_animation_html_loads_nothing_from_the_web():
+    frames = np.outer(np.linspace(0, 1, 3), np.sin(np.linspace(0, 3, 20)))
+    movie = plotting.animate_wavefield(frames, np.linspace(0, 1, 20), np.arange(3.0))
+    html = plotting.animation_html(movie)
+    assert "http" not in html.replace("http://www.w3.org", "") and "\u25b6" in html

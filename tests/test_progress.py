@@ -39,4 +39,5 @@ def test_jupyter_widget_has_a_fixed_stored_text(monkeypatch, capsys, total):
     assert box.children[1].value == min(2, total or 1) and box.children[0].value == "L-BFGS: 2 evaluations"
     bar.close()
     assert box.children[1].bar_style == "success"
+    assert box.layout.display == "none"  # the summary line is said once, not twice
     assert capsys.readouterr().out == "L-BFGS: 2 evaluations\n"
