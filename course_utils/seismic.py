@@ -101,7 +101,8 @@ def check_sampling(c, config):
             f"The grid under-samples the source: {ppw:.1f} points per wavelength at the "
             f"peak frequency {config.peak_frequency:g} Hz in the slowest medium (c={float(np.min(c)):.3g}"
             f" m/s, dx={config.dx:.3g} m); at least {MIN_POINTS_PER_WAVELENGTH} are needed "
-            f"for an undistorted wavelet. Lower peak_frequency or raise nx.",
+            f"before the wavelet is badly distorted (long paths need more). Lower "
+            f"peak_frequency or raise nx.",
             RuntimeWarning, stacklevel=3)
 
 
