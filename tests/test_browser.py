@@ -191,7 +191,7 @@ def test_notebook_renders_as_slides(lab, browser):
 def test_projectile_button_aims(lab, browser):
     base, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    run_all(page, base, token, "08_projectile_demo.ipynb")
+    run_all(page, base, token, "10_projectile_demo.ipynb")
     button = page.locator(".jupyter-widgets button", has_text="Aim with gradient descent")
     button.scroll_into_view_if_needed()
     status = page.locator(".jupyter-widgets .widget-label", has_text="miss:").last

@@ -77,8 +77,6 @@ def test_cell_is_ascii_and_uses_no_shell_magics():
     assert colab.cell(REPO).isascii() and "!pip" not in colab.cell(REPO) and "%pip" not in colab.cell(REPO)
 
 
-@pytest.mark.xfail(strict=True, reason="the Colab cell is not in the notebooks yet: insert "
-                   "colab.cell(REPO) as each notebook's first code cell, then drop this xfail")
 def test_every_notebook_starts_with_the_colab_cell():
     for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
         notebook = nbformat.read(path, as_version=4)

@@ -235,9 +235,6 @@ def test_lab_page_disables_the_jupyterlab_3_mathjax_extension(lab):
     assert "@jupyterlab/mathjax-extension" not in config["disabledExtensions"]
 
 
-@pytest.mark.xfail(strict=True, reason="notebook 03 stores matplotlib's to_jshtml(), which loads "
-                   "Font Awesome 4.4 from maxcdn.bootstrapcdn.com for its play-bar icons; fixed "
-                   "when the notebook shows the animation without it (then drop this xfail)")
 def test_no_stored_notebook_output_loads_anything_from_the_web():
     for name in NOTEBOOKS:
         text = (ROOT / "notebooks" / name).read_text()
