@@ -195,7 +195,7 @@ def test_projectile_button_aims(lab, browser):
     button = page.locator(".jupyter-widgets button", has_text="Aim with gradient descent")
     button.scroll_into_view_if_needed()
     status = page.locator(".jupyter-widgets .widget-label", has_text="miss:").last
-    assert float(status.inner_text().split()[1]) > 1
+    assert float(status.text_content().split()[1]) > 1  # textContent: set even off screen
     before = page.locator(".jupyter-widgets img").last.get_attribute("src")
     button.click()
     page.wait_for_function("src => [...document.querySelectorAll('.jupyter-widgets img')]"
