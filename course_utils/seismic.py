@@ -87,7 +87,7 @@ def ricker(t, peak_frequency, delay=None):
 
 
 # Points per wavelength at the peak frequency, in the slowest medium, below which the
-# second-order scheme's dispersion visibly distorts the wavelet (notebook 03 measures it).
+# second-order scheme's dispersion visibly distorts the wavelet (notebook 04 measures it).
 MIN_POINTS_PER_WAVELENGTH = 10
 
 

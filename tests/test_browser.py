@@ -150,11 +150,11 @@ def test_notebook_runs_and_widgets_render(lab, browser, path):
 
 
 @pytest.mark.skipif(not any(p.name.startswith("03_") for p in NOTEBOOKS),
-                    reason="notebook 03 has no widget")
+                    reason="notebook 04 has no widget")
 def test_wave_explorer_slider_redraws_the_figure(lab, browser):
     base, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    run_all(page, base, token, "03_wave_solver.ipynb")
+    run_all(page, base, token, "04_wave_solver.ipynb")
     image = page.locator(".jupyter-widgets img").first
     image.scroll_into_view_if_needed()
     before = image.get_attribute("src")
@@ -191,7 +191,7 @@ def test_notebook_renders_as_slides(lab, browser):
 def test_projectile_button_aims(lab, browser):
     base, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    run_all(page, base, token, "10_projectile_demo.ipynb")
+    run_all(page, base, token, "03_projectile_demo.ipynb")
     button = page.locator(".jupyter-widgets button", has_text="Aim with gradient descent")
     button.scroll_into_view_if_needed()
     status = page.locator(".jupyter-widgets .widget-label", has_text="miss:").last
