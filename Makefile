@@ -20,7 +20,7 @@ if ! echo "$$v" | awk '{ split($$2, v, "."); ok = v[1] == 3 && ((v[2] == 11 && v
 fi
 endef
 
-.PHONY: setup check-python lab student test test-unit test-notebooks bench execute clean set-repo student-branch
+.PHONY: setup check-python lab student test test-unit test-notebooks bench execute clean set-repo student-branch site
 
 setup: $(READY)
 
@@ -64,7 +64,7 @@ student-branch: $(READY)
 	  (make student-branch)" $$(GIT_INDEX_FILE=$(STUDENT_INDEX) git write-tree))
 	@echo "Branch 'student' holds student/ on top of HEAD: publish it with 'git push origin student'."
 
-test: test-unit test-notebooks
+test: site test-unit test-notebooks
 
 test-unit: $(READY)
 	$(PY) -m pytest tests
@@ -87,8 +87,35 @@ binder/requirements.txt: requirements.txt
 set-repo:
 	$(PYTHON) binder/set_repo.py $(REPO)
 
-bench: $(READY)
-	$(PY) benchmarks/run.py
+# The course's website: a Jupyter Book of the README, the notebooks (stored outputs, nothing
+# re-executed) and docs/instructors.md, in build/site/_build/html. Its tools are pinned in
+# requirements-site.txt and live in their own .venv-site, apart from the course's lock.
+SITE_VENV := .venv-site
+SITE_READY := $(SITE_VENV)/.ready
+$(SITE_READY): requirements-site.txt
+	@$(CHECK_PYTHON)
+	$(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip install --quiet -r requirements-site.txt
+	touch $@
+
+site: $(SITE_READY)
+	$(SITE_VENV)/bin/python docs/site/build_site.py
+
+# The benchmark's peers (deepwave, Devito) live in their own virtualenv, never in the course's:
+# torch from the lock's own lines, then benchmarks/requirements-bench.txt (every pin, --no-deps).
+BENCH_VENV := .venv-bench
+BENCH_READY := $(BENCH_VENV)/.ready
+$(BENCH_READY): benchmarks/requirements-bench.txt requirements.txt
+	@$(CHECK_PYTHON)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	grep -E '^(--extra-index-url|torch==)' requirements.txt > $(BENCH_VENV)/requirements-torch.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps -r $(BENCH_VENV)/requirements-torch.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps -r benchmarks/requirements-bench.txt
+	touch $@
+
+# Writes benchmarks/RESULTS.md: the course against the seed, the C loop, deepwave and Devito.
+bench: $(READY) $(BENCH_READY)
+	BENCH_PYTHON=$(BENCH_VENV)/bin/python $(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SITE_VENV)

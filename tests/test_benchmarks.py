@@ -1,5 +1,7 @@
 """The benchmark's baselines compute what they claim to: the seed's numbers, the same scheme in C."""
 
+import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -38,3 +40,108 @@ def test_measure_solver_reports_times_and_memory(solver):
     result = run.measure_solver(solver, 50, 20)
     assert result["forward_ms"] > 0 and result["gradient_ms"] > 0
     assert result["peak_rss_mb"] >= result["rss_before_mb"] > 0
+
+
+def test_float64_reference_and_relative_l2_check_the_course():
+    case = run.problem(200, 300)
+    reference = run.float64_final(case)
+    assert run.relative_l2(reference, reference) == 0
+    assert run.relative_l2(2 * reference, reference) == pytest.approx(1.0)
+    assert run.relative_l2(run.course_final(case), reference) < 1e-5
+
+
+def test_peers_are_skipped_loudly_without_the_benchmark_venv(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(run, "BENCH_PYTHON", tmp_path / "missing" / "python")
+    [entry] = run.compare_peers(sizes=[(50, 20)], workdir=tmp_path)
+    assert entry["peers"] == {}
+    assert set(entry["skipped"]) == set(run.PEERS)
+    assert capsys.readouterr().err.count("SKIPPING") == len(run.PEERS)
+    assert entry["course_error"] < 1e-5
+
+
+@pytest.mark.parametrize("peer", run.PEERS)
+def test_peer_computes_the_course_problem(peer, tmp_path):
+    why = run.peer_missing(peer)
+    if why:
+        pytest.skip(f"benchmark peer {peer} not installed ({why}); `make bench` installs it")
+    [entry] = run.compare_peers(sizes=[(200, 300)], peers=(peer,), workdir=tmp_path)
+    result = entry["peers"][peer]
+    assert result["agrees"] and result["vs_course"] < 1e-4
+    assert result["forward_ms"] > 0 and result["peak_rss_mb"] > 0
+
+
+def fake_results():
+    """Results shaped like main()'s, with round numbers, to test the report alone."""
+    def solver(forward, gradient, memory):
+        return dict(forward_ms=forward, gradient_ms=gradient, peak_rss_mb=memory, load=1.0)
+
+    rows = []
+    for nx, nt in run.SIZES:
+        row = dict(nx=nx, nt=nt, c_ms=1.0)
+        for name in run.SOLVERS + [s + "_legacy" for s in run.SOLVERS]:
+            row[name] = solver(2.0, 5.0, 200.0)
+        rows.append(row)
+    peer = dict(error=1e-4, vs_course=1e-4, forward_ms=4.0, gradient_ms=10.0, peak_rss_mb=100.0,
+                threads=2, load=1.0, agrees=True)
+    peers = [dict(nx=nx, nt=nt, course_error=1e-5, skipped={},
+                  peers={"deepwave": dict(peer), "devito": dict(peer, gradient_ms=float("nan"),
+                                                                solve_error=2e-2)})
+             for nx, nt in run.PEER_SIZES]
+    variant = dict(kernels=2.0, copies=0.0, arithmetic=20.0, parallel=False, us_per_step=1.0,
+                   max_difference=0.0)
+    profiles = [dict(nx=nx, nt=nt, variants={name: dict(variant) for name in (
+        "backward, (a, b)", "backward, adjoint field", "forward, pad", "forward, concatenate")})
+        for nx, nt in ((1000, 5000), (16000, 5000))]
+    shards = [dict(devices=d, n_shots=16, nx=301, nt=1000, output_sharding="PartitionSpec('shots',)",
+                   max_difference=0.0, forward_ms=10.0 / d, gradient_ms=40.0 / d, load=1.0)
+              for d in (1, 2)]
+    experiments = {name: dict(seconds=s, constant_error=1e-4, adam_rmse=0.01, lbfgs_rmse=0.01)
+                   for name, s in (("seed", 100.0), ("course", 10.0))}
+    machine = dict(cpu="cpu", cores=2, python="3", jax="j", jaxlib="j", gcc="gcc", date="today")
+    return dict(rows=rows, experiments=experiments, peers=peers, shards=shards,
+                profiles=profiles, machine=machine, load=dict(start=[1, 1, 1], end=[1, 1, 1]))
+
+
+def test_report_writes_the_side_by_side_table_and_the_targets():
+    text = run.report(fake_results())
+    # peer / course ratios: deepwave 4 ms against the course's 2 ms forward, etc.
+    assert "| 1000 x 5000 | forward | 2.0 ms | 1.0 ms | 4.0 ms | 2.00 | 4.0 ms | 2.00 |" in text
+    assert "| 16000 x 20000 | peak RSS | 200.0 MB | - | 100.0 MB | 0.50 | 100.0 MB | 0.50 |" in text
+    assert "| 1000 x 5000 | gradient | 5.0 ms | - | 10.0 ms | 2.00 | - | - |" in text
+    assert "- NOT met: gradient <= 3x forward at 1000 x 5000: 2.5x." not in text
+    assert "- met: gradient <= 3x forward at 1000 x 5000: 2.5x." in text
+    assert "- NOT met: forward within 1.5x of the C loop at 16000 x 20000: 2.0x." in text
+    assert "- met: ahead of deepwave on forward at 1000 x 5000: deepwave / course = 2.00." in text
+    assert "- NOT met: ahead of deepwave on peak memory at 16000 x 20000" in text
+    assert "2.0e-02 at 1000 x 5000" in text  # Devito's solve() form, reported
+    assert "| 2 | 5.0 | 20.0 | 1.25 | 1.0 |" in text  # two devices
+
+
+def test_report_says_when_a_peer_was_not_run():
+    results = fake_results()
+    for entry in results["peers"]:
+        entry["peers"] = {}
+        entry["skipped"] = {"deepwave": "no venv", "devito": "no venv"}
+    text = run.report(results)
+    assert "**deepwave was not run: no venv.**" in text
+    assert "- not measured: ahead of deepwave at 1000 x 5000 (deepwave not run)." in text
+
+
+def test_profile_counts_the_duplicated_arithmetic_of_the_old_backward_step():
+    import profile_steps
+
+    variants = profile_steps.profile(64, 16)
+    old, new = variants["backward, (a, b)"], variants["backward, adjoint field"]
+    assert new["max_difference"] < 1e-6
+    assert new["arithmetic"] < 0.6 * old["arithmetic"]
+    assert variants["forward, concatenate"]["max_difference"] < 1e-6
+    assert variants["forward, concatenate"]["kernels"] < variants["forward, pad"]["kernels"]
+
+
+def test_sharded_shots_split_over_two_forced_host_devices():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    output = subprocess.run([sys.executable, str(BENCHMARKS / "sharded_shots.py"), "4", "1"],
+                            env=env, check=True, capture_output=True, text=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    assert result["devices"] == 2 and "shots" in result["output_sharding"]
+    assert result["max_difference"] < 1e-6

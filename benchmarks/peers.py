@@ -1,0 +1,128 @@
+"""The same 1D problem in the libraries a user would reach for instead: deepwave and Devito.
+
+Runs in the benchmark virtualenv (.venv-bench, `make bench` builds it from
+benchmarks/requirements-bench.txt), never in the course's: it imports torch, deepwave and
+devito, and no JAX. `run.py` calls it, one process per code and size:
+
+    python peers.py deepwave PROBLEM.npz RESULT.npz
+
+PROBLEM.npz holds the course's problem (c, u0, u1 in float32, dx, dt, nt), written by
+`run.py`, so every code starts from the same numbers. RESULT.npz gets the final wavefield
+u^{nt+1}, the best forward and gradient times [ms] and the process's peak RSS [MB].
+"""
+
+import resource
+import sys
+import time
+import warnings
+
+import numpy as np
+
+FORWARD_REPEATS = 5
+
+
+def best_time(fn, repeats):
+    """Best wall time [ms] of fn() over `repeats` runs after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * min(times)
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def gradient_repeats(problem):
+    return 3 if problem["c"].size * int(problem["nt"]) > 1e8 else 5
+
+
+def deepwave_run(problem):
+    """deepwave.scalar on the course's grid: accuracy 2, zero walls, no PML, step dt.
+
+    boundary="free" holds u = 0 one point outside each end (the course's walls);
+    courant_number is set so that deepwave's internal step is exactly dt (checked).
+    """
+    import deepwave
+    import torch
+
+    c = torch.tensor(problem["c"])
+    u0, u1 = (torch.tensor(problem[k])[None] for k in ("u0", "u1"))
+    dx, dt, nt = float(problem["dx"]), float(problem["dt"]), int(problem["nt"])
+    c_max = 1.01 * float(c.max())  # the gradient's data come from 1.01 c: one bound for all
+
+    def forward(c):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pml_freq and sampling notes: no PML, no source
+            out = deepwave.scalar(c, dx, dt, wavefield_0=u1, wavefield_m1=u0, nt=nt,
+                                  accuracy=2, pml_width=0, boundary=["free", "free"],
+                                  max_vel=c_max, courant_number=c_max * dt / dx,
+                                  pml_freq=25.0, origin=[0])
+        assert out.info.step_ratio == 1, f"deepwave sub-stepped: {out.info}"
+        return out.wavefield_0[0]
+
+    with torch.no_grad():
+        final = forward(c).numpy().copy()
+        observed = forward(1.01 * c)
+        forward_ms = best_time(lambda: forward(c), FORWARD_REPEATS)
+
+    def gradient():
+        v = c.clone().requires_grad_()
+        torch.sum((forward(v) - observed) ** 2).backward()
+        return v.grad
+
+    gradient_ms = best_time(gradient, gradient_repeats(problem))
+    return dict(final=final, forward_ms=forward_ms, gradient_ms=gradient_ms,
+                peak_rss_mb=peak_rss_mb(), threads=torch.get_num_threads())
+
+
+def devito_run(problem):
+    """Devito's forward operator for u_tt = c^2 u_xx: second order in space, zero halo.
+
+    Devito stores the field with a halo that stays zero, which is the course's u = 0 one
+    point outside each end. Devito generates no adjoint from this equation (its gradients
+    are written by hand, as in its FWI tutorials), so only the forward is timed.
+
+    The update is written out, u^{n+1} = 2u^n - u^{n-1} + dt^2 c^2 u_xx. Devito's usual
+    `solve(u.dt2 - c**2 * u.dx2, u.forward)` generates dt^2 (2u^n / dt^2 - u^{n-1} / dt^2
+    + ...), whose float32 round-off shifts the frequency of smooth fields: its final field
+    is returned too (`final_solve`), and run.py reports how far it is off.
+    """
+    from devito import Eq, Function, Grid, Operator, TimeFunction, configuration, solve
+
+    configuration["log-level"] = "ERROR"
+    c_np = problem["c"]
+    dx, dt, nt = float(problem["dx"]), float(problem["dt"]), int(problem["nt"])
+    grid = Grid(shape=c_np.shape, extent=((c_np.size - 1) * dx,), dtype=np.float32)
+    c = Function(name="c", grid=grid, space_order=2)
+    c.data[:] = c_np
+    u = TimeFunction(name="u", grid=grid, time_order=2, space_order=2)
+    step = grid.stepping_dim.spacing  # the symbol dt
+    written_out = Operator([Eq(u.forward, 2 * u - u.backward + step**2 * c**2 * u.dx2)])
+    solved = Operator([Eq(u.forward, solve(u.dt2 - c**2 * u.dx2, u.forward))])
+
+    def forward(operator=written_out):
+        u.data[:] = 0
+        u.data[0] = problem["u0"]
+        u.data[1] = problem["u1"]
+        operator.apply(time_m=1, time_M=nt, dt=dt)
+        return u.data[(nt + 1) % 3]
+
+    final_solve = np.array(forward(solved))
+    final = np.array(forward())
+    forward_ms = best_time(forward, FORWARD_REPEATS)
+    return dict(final=final, final_solve=final_solve, forward_ms=forward_ms,
+                gradient_ms=np.nan, peak_rss_mb=peak_rss_mb(), threads=1)
+
+
+PEERS = {"deepwave": deepwave_run, "devito": devito_run}
+
+
+if __name__ == "__main__":
+    name, problem_path, result_path = sys.argv[1:4]
+    with np.load(problem_path) as data:
+        problem = dict(data)
+    np.savez(result_path, **PEERS[name](problem))

@@ -1,0 +1,150 @@
+"""Why a loop step costs what it costs: the compiled program's kernels, copies and arithmetic.
+
+For the backward sweep of `wave.simulate`'s gradient, two ways of carrying the cotangents:
+- "(a, b)": the transposed step as notebook 08 first writes it, (a, b) -> (-b, a + 2b +
+  D(r2 b)) (the course's solver did this until issue 15);
+- "adjoint field": the same numbers carried as two levels of the adjoint field, stepped by
+  lam^n = 2 lam^{n+1} - lam^{n+2} + D(r2 lam^{n+1}) (what `wave._reversible_bwd` does now).
+For the forward step, two ways of writing the walls of the second difference:
+- "pad": `jnp.pad(u, 1)` then two slices (`wave.second_difference`, as notebook 04 writes it);
+- "concatenate": the shifted copies built by `jnp.concatenate` with one zero.
+Each variant is compiled for a size, its loop body read from `compiled.as_text()` (kernels
+launched, carry copies, elementwise operations inside the fused kernels, per time step) and
+timed, best of a few runs. Prints JSON; run.py calls it in a fresh process.
+"""
+
+import collections
+import json
+import re
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from course_utils import wave
+
+ARITHMETIC = ("add", "subtract", "multiply", "negate", "divide")
+
+
+def backward_sweep(config, carry_adjoint_field):
+    """The reversible gradient's backward loop alone, as a jitted function of (c, u_bar)."""
+    difference = wave.second_difference
+
+    def sweep(c, u_bar):
+        r2 = wave.courant_squared(c, config)
+
+        def body_ab(_, carry):
+            (u_prev, u), (a, b), r2_bar = carry
+            d_u_prev = difference(u_prev)
+            u_before = 2 * u_prev - u + r2 * d_u_prev
+            cotangents = (-b, a + 2 * b + difference(r2 * b))
+            return (u_before, u_prev), cotangents, r2_bar + b * d_u_prev
+
+        def body_lam(_, carry):
+            (u_prev, u), (lam_next, lam), r2_bar = carry
+            d_u_prev = difference(u_prev)
+            u_before = 2 * u_prev - u + r2 * d_u_prev
+            lam_before = 2 * lam - lam_next + difference(r2 * lam)
+            return (u_before, u_prev), (lam, lam_before), r2_bar + lam * d_u_prev
+
+        zero = jnp.zeros_like(u_bar)
+        carry = ((u_bar, u_bar), (zero, u_bar), zero)
+        body = body_lam if carry_adjoint_field else body_ab
+        return jax.lax.fori_loop(0, config.nt, body, carry, unroll=wave.UNROLL)
+
+    return jax.jit(sweep)
+
+
+def forward_loop(config, concatenate):
+    """`config.nt` leapfrog steps with one of the two ways of writing the walls."""
+
+    def second_difference(u):
+        if concatenate:
+            zero = jnp.zeros_like(u[:1])
+            return jnp.concatenate([u[1:], zero]) - 2 * u + jnp.concatenate([zero, u[:-1]])
+        return wave.second_difference(u)
+
+    def run(c, u_bar):
+        r2 = wave.courant_squared(c, config)
+
+        def body(_, state):
+            u_prev, u = state
+            return u, 2 * u - u_prev + r2 * second_difference(u)
+
+        return jax.lax.fori_loop(0, config.nt, body, wave.initial_conditions(c, config),
+                                 unroll=wave.UNROLL)[1]
+
+    return jax.jit(run)
+
+
+def loop_body_counts(compiled_text):
+    """Kernels, copies and elementwise operations per iteration of the program's last loop."""
+    computations = {m.group(1): m.group(2) for m in re.finditer(
+        r"^(%[\w.\-]+) \(.*?\{\n(.*?)\n\}", compiled_text, re.S | re.M)}
+
+    def operations(name, top=True):
+        counts = collections.Counter()
+        for line in computations[name].splitlines():
+            match = re.search(r"= \S+ ([a-z\-]+)\(", line)
+            if not match:
+                continue
+            kind = match.group(1)
+            called = re.findall(r"(?:calls|to_apply)=(%[\w.\-]+)", line)
+            if kind in ("fusion", "call") and called:
+                counts["kernels"] += 1
+                for inner in called:
+                    counts += operations(inner, top=False)
+            elif kind in ("pad", "copy", "concatenate") and top:
+                counts["kernels"] += 1  # a stand-alone kernel, outside any fusion
+                counts[kind] += 1
+            elif kind in ARITHMETIC:
+                counts["arithmetic"] += 1
+        return counts
+
+    body = re.findall(r"body=(%[\w.\-]+)", compiled_text)[-1]
+    counts = operations(body)
+    return dict(kernels=counts["kernels"] / wave.UNROLL, copies=counts["copy"] / wave.UNROLL,
+                arithmetic=counts["arithmetic"] / wave.UNROLL,
+                parallel="parallel_" in compiled_text)
+
+
+def best_ms(fn, args, repeats=7):
+    jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - start)
+    return 1e3 * min(times)
+
+
+def profile(nx, nt):
+    config = wave.WaveConfig(nx=nx, nt=nt, dt=0.5 / (nx - 1))
+    c = jnp.linspace(0.9, 1.0, nx)
+    u_bar = wave.simulate(c, config)
+    variants = {"backward, (a, b)": backward_sweep(config, False),
+                "backward, adjoint field": backward_sweep(config, True),
+                "forward, pad": forward_loop(config, False),
+                "forward, concatenate": forward_loop(config, True)}
+    results = {}
+    outputs = {}
+    for name, fn in variants.items():
+        counts = loop_body_counts(fn.lower(c, u_bar).compile().as_text())
+        outputs[name] = jax.tree_util.tree_leaves(fn(c, u_bar))
+        results[name] = dict(counts, us_per_step=1e3 * best_ms(fn, (c, u_bar)) / nt)
+    # the two ways compute the same numbers (in float32, up to fused multiply-adds)
+    for pair in (("backward, (a, b)", "backward, adjoint field"),
+                 ("forward, pad", "forward, concatenate")):
+        first, second = (outputs[name] for name in pair)
+        if pair[0].startswith("backward"):
+            first = first[:2] + [-first[2]] + first[3:]  # a = -lam_next
+        results[pair[1]]["max_difference"] = max(
+            float(np.max(np.abs(x - y)) / max(np.max(np.abs(x)), 1e-30))
+            for x, y in zip(first, second))
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(profile(int(sys.argv[1]), int(sys.argv[2]))))
