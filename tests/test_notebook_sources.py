@@ -35,3 +35,17 @@ def test_no_stored_errors(path):
     errors = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
               for out in cell.get("outputs", []) if out.output_type == "error"]
     assert not errors, f"{path.name}: stored error outputs in cells {errors}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_jax_notebooks_refuse_rank_promotion(path):
+    """An observed array of shape (n, 1) against a model of shape (n,) must raise, not
+    broadcast to (n, n): every notebook that uses JAX says so in its import cell."""
+    notebook = nbformat.read(path, as_version=4)
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    first = next((i for i, src in enumerate(code) if "import jax" in src), None)
+    if first is None:
+        pytest.skip(f"{path.name} does not use JAX")
+    assert 'jax.config.update("jax_numpy_rank_promotion", "raise")' in code[first], (
+        f"{path.name}: the cell that imports jax must set "
+        'jax.config.update("jax_numpy_rank_promotion", "raise")')
