@@ -7,6 +7,9 @@ binder/postBuild and the README's conda route; re-running it changes nothing).
 - The JupyterLab 3 extension jupyterlab-mathjax3 is disabled. jupyterlab_rise 0.43.1 still
   requires the package, but JupyterLab 4 renders maths with its own MathJax 3, and the old
   extension reports itself incompatible (it wants @jupyterlab/application 3.x).
+- JupyterLab opens without a pop-up: it neither asks whether to fetch Jupyter news (a toast
+  on every fresh start) nor checks for updates (settings overrides, in the application's
+  settings folder: `{prefix}/share/jupyter/lab/settings/overrides.json`).
 
 Usage: python binder/configure_jupyter.py [PREFIX]   (default: this Python's sys.prefix)
 """
@@ -17,6 +20,8 @@ import sys
 
 SERVER = {"MappingKernelManager": {"transport_encryption": "auto"}}
 PAGE = {"disabledExtensions": {"@jupyterlab/mathjax3-extension": True}}
+OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
+                                                              "checkForUpdates": False}}
 
 
 def merge(path, settings):
@@ -30,10 +35,13 @@ def merge(path, settings):
 
 
 def configure(prefix):
-    """Write the course's settings under `prefix`/etc/jupyter; returns the files written."""
+    """Write the course's settings under `prefix` (etc/jupyter, share/jupyter/lab/settings);
+    returns the files written."""
     etc = pathlib.Path(prefix) / "etc" / "jupyter"
+    lab_settings = pathlib.Path(prefix) / "share" / "jupyter" / "lab" / "settings"
     return [merge(etc / "jupyter_server_config.json", SERVER),
-            merge(etc / "labconfig" / "page_config.json", PAGE)]
+            merge(etc / "labconfig" / "page_config.json", PAGE),
+            merge(lab_settings / "overrides.json", OVERRIDES)]
 
 
 if __name__ == "__main__":

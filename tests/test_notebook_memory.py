@@ -1,10 +1,15 @@
 """Each notebook, run top to bottom in a fresh kernel, peaks under 1.5 GB (Binder allows ~2 GB).
 
-The measured peaks are written to build/notebook_memory.json; the README quotes them.
+The measured peaks are written to build/notebook_memory.json; the README quotes them. The
+wall-clock time of the same run (cells only, kernel start excluded) goes to
+build/notebook_time.json with the machine's load average at the end (a shared machine runs
+slower); docs/site/instructor_table.py puts both in docs/instructors.md.
 """
 
 import json
+import os
 import pathlib
+import time
 
 import nbclient
 import nbformat
@@ -14,6 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 LIMIT_MB = 1500
 RESULTS = ROOT / "build" / "notebook_memory.json"
+TIMES = ROOT / "build" / "notebook_time.json"
 
 
 def peak_rss_mb(pid):
@@ -29,11 +35,17 @@ def test_notebook_peak_memory_fits_binder(path):
     client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})
     with client.setup_kernel():
+        start = time.perf_counter()
         for index, cell in enumerate(notebook.cells):
             client.execute_cell(cell, index)
+        seconds = time.perf_counter() - start
         peak = peak_rss_mb(client.km.provisioner.process.pid)
     RESULTS.parent.mkdir(exist_ok=True)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results[path.name] = round(peak)
     RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True))
+    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+    times[path.name] = {"seconds": round(seconds, 1), "cores": os.cpu_count(),
+                        "load_average_1min": round(os.getloadavg()[0], 2)}
+    TIMES.write_text(json.dumps(times, indent=1, sort_keys=True))
     assert peak < LIMIT_MB, f"{path.name} peaked at {peak:.0f} MB"
