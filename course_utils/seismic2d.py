@@ -1,0 +1,273 @@
+"""The 2D acoustic wave equation with sources, receivers and sponge layers (notebook 13).
+
+    u_tt + sigma(x, z) u_t = c(x, z)^2 (u_xx + u_zz) + f(t) delta(x - x_s) delta(z - z_s),
+
+stepped with leapfrog on a square grid (spacing dx in both directions), the damping term
+with a centred difference and the 5-point Laplacian L:
+
+    (1 + s) u^{n+1} = 2u^n - (1 - s) u^{n-1} + (c dt/dx)^2 L(u^n) + dt^2 f^n e_s / dx^2,
+
+where s = sigma dt / 2 and e_s is 1 at the source's grid point (1 / dx^2 is a discrete 2D
+delta). u is zero one point outside the grid. Stable for Courant numbers c dt / dx up to
+1 / sqrt(2). Fields and models have shape (nz, nx): row = depth z, column = x.
+"""
+
+import dataclasses
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from course_utils import _checks, seismic
+
+COURANT_LIMIT = 1 / math.sqrt(2)  # the 5-point stencil's CFL limit in 2D
+
+
+@dataclasses.dataclass(frozen=True)
+class Seismic2DConfig:
+    """Grid, time stepping, wavelet and sponge; hashable (a `jit` static argument).
+
+    Attributes:
+        nx: grid points along x, on [0, length].
+        nz: grid points along depth z, on [0, (nz - 1) * dx].
+        length: width of the grid along x [m]; dx = length / (nx - 1), also along z.
+        dt: time step [s].
+        nt: number of time steps; traces have nt samples, row n at time (n + 1) dt.
+        c_max: largest velocity [m/s] the config must be stable for.
+        peak_frequency: the Ricker wavelet's peak frequency [Hz].
+        sponge_width: width of the absorbing layer along each edge [m].
+        sponge_damping: damping sigma [1/s] at the outer edges.
+
+    Raises:
+        ValueError: for a bad value, or when c_max * dt / dx > 1 / sqrt(2) (unstable).
+    """
+
+    nx: int = 101
+    nz: int = 101
+    length: float = 2.0
+    dt: float = 6e-3
+    nt: int = 500
+    c_max: float = 2.0
+    peak_frequency: float = 3.0
+    sponge_width: float = 0.4
+    sponge_damping: float = 25.0
+
+    def __post_init__(self):
+        for name in ("nx", "nz"):
+            self._set(name, _checks.positive_int(name, getattr(self, name), minimum=3))
+        self._set("nt", _checks.positive_int("nt", self.nt))
+        for name in ("length", "dt", "c_max", "peak_frequency", "sponge_width"):
+            self._set(name, _checks.positive_number(name, getattr(self, name)))
+        if not 0 <= self.sponge_damping < float("inf"):
+            raise ValueError(f"sponge_damping must be >= 0, got {self.sponge_damping!r}.")
+        if self.sponge_width >= min(self.length, self.depth) / 2:
+            raise ValueError(f"sponge_width must be less than half the grid's smaller side "
+                             f"({min(self.length, self.depth) / 2:g} m), got "
+                             f"{self.sponge_width!r}.")
+        _checks.stable_courant(self.c_max, self.dt, self.dx, **self._courant_rule())
+
+    def _set(self, name, value):
+        object.__setattr__(self, name, value)  # frozen dataclass: only while checking
+
+    def _courant_rule(self):
+        return {"limit": COURANT_LIMIT, "stencil": "the 2D 5-point stencil (1/sqrt(2))"}
+
+    @property
+    def courant_limit(self):
+        """Largest stable Courant number c*dt/dx: 1/sqrt(2)."""
+        return COURANT_LIMIT
+
+    @property
+    def dx(self):
+        """Grid spacing [m], the same along x and z."""
+        return self.length / (self.nx - 1)
+
+    @property
+    def depth(self):
+        """Extent of the grid along z [m]."""
+        return (self.nz - 1) * self.dx
+
+    @property
+    def x(self):
+        """Grid points along x [m], shape (nx,)."""
+        return np.arange(self.nx) * self.dx
+
+    @property
+    def z(self):
+        """Grid points along z [m], shape (nz,)."""
+        return np.arange(self.nz) * self.dx
+
+    @property
+    def t(self):
+        """Times [s] of the source samples f^n, n * dt, shape (nt,)."""
+        return np.arange(self.nt) * self.dt
+
+    @property
+    def interior(self):
+        """Mask of the grid points outside the sponge layers, shape (nz, nx)."""
+        return sponge(self) == 0
+
+
+def _edge_profile(coordinate, extent, config):
+    depth = np.maximum(config.sponge_width - np.minimum(coordinate, extent - coordinate), 0)
+    return config.sponge_damping * (depth / config.sponge_width) ** 2
+
+
+def sponge(config):
+    """Damping sigma [1/s], shape (nz, nx): zero inside, rising quadratically to each edge."""
+    return (_edge_profile(config.z, config.depth, config)[:, None]
+            + _edge_profile(config.x, config.length, config)[None, :])
+
+
+def laplacian(u):
+    """5-point u[i+1,j] + u[i-1,j] + u[i,j+1] + u[i,j-1] - 4u[i,j], u = 0 outside; shape kept."""
+    padded = jnp.pad(u, 1)
+    return (padded[2:, 1:-1] + padded[:-2, 1:-1] + padded[1:-1, 2:] + padded[1:-1, :-2]
+            - 4 * u)
+
+
+def damped_step(u_prev, u, r2, s, forcing):
+    """One leapfrog step with damping s = sigma dt / 2 and a forcing term; shape (nz, nx)."""
+    return (2 * u - (1 - s) * u_prev + r2 * laplacian(u) + forcing) / (1 + s)
+
+
+def _propagate(c, source_index, config, record, segment=None):
+    """Step from rest with the source at grid point (iz, ix); stack record(u^{n+1}).
+
+    With `segment`, the steps run in segments of that many under `jax.checkpoint`: a
+    gradient stores one state per segment and recomputes each segment once.
+    """
+    _checks.report_unstable(c, config)
+    r2 = (c * config.dt / config.dx) ** 2
+    s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
+    scale = config.dt**2 / config.dx**2
+    spike = jnp.zeros((config.nz, config.nx), r2.dtype).at[source_index[0], source_index[1]].set(scale)
+    wavelet = jnp.asarray(seismic.ricker(config.t, config.peak_frequency), dtype=r2.dtype)
+
+    def body(state, f):
+        u_prev, u = state
+        u_next = damped_step(u_prev, u, r2, s, f * spike)
+        return (u, u_next), record(u_next)
+
+    zero = jnp.zeros((config.nz, config.nx), dtype=r2.dtype)
+    if segment is None:
+        return jax.lax.scan(body, (zero, zero), wavelet)[1]
+    count = -(-config.nt // segment)  # the last segment is padded with silent steps, cut below
+    wavelet = jnp.pad(wavelet, (0, count * segment - config.nt)).reshape(count, segment)
+    chunk = jax.checkpoint(lambda state, f: jax.lax.scan(body, state, f))
+    records = jax.lax.scan(chunk, (zero, zero), wavelet)[1]
+    return records.reshape((count * segment,) + records.shape[2:])[: config.nt]
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4))
+def traces_at_index(c, source_index, receiver_index, config, segment=None):
+    """u at the receivers' grid points, shape (nt, n_receivers); vmappable over sources.
+
+    No input checks (c and the indices may be traced): `shots` checks first.
+    source_index: (iz, ix); receiver_index: shape (2, n_receivers), rows iz and ix.
+    """
+    return _propagate(c, source_index, config,
+                      lambda u: u[receiver_index[0], receiver_index[1]], segment)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def snapshots_at_index(c, source_index, config, every):
+    """u every `every` steps, shape (nt // every, nz, nx); row k at time (k + 1) every dt."""
+    count = config.nt // every
+    fields = _propagate(c, source_index, dataclasses.replace(config, nt=count * every),
+                        lambda u: u, segment=every)
+    return fields[every - 1::every]
+
+
+def checkpoint_segment(nt):
+    """Steps per checkpointed segment, about sqrt(nt) (memory ~ 2 nt / k + k levels)."""
+    return max(1, round(nt**0.5))
+
+
+def grid_index(positions, config, name="position"):
+    """Grid indices, shape (2, n): rows iz and ix, of positions [m] of shape (n, 2) as (x, z).
+
+    Raises:
+        ValueError: a position is not an (x, z) pair, or lies outside the grid.
+    """
+    positions = np.asarray(positions, dtype=float)
+    if positions.ndim == 1 and positions.shape == (2,):
+        positions = positions[None, :]
+    if positions.ndim != 2 or positions.shape[1] != 2:
+        raise ValueError(f"{name}s must have shape (n, 2), one (x, z) pair per row [m]; got "
+                         f"shape {positions.shape}.")
+    extent = np.array([config.length, config.depth])
+    bad = ~np.all(np.isfinite(positions) & (positions >= 0) & (positions <= extent), axis=1)
+    if bad.any():
+        raise ValueError(f"{name} must lie inside the grid, x in [0, {config.length:g}] m and "
+                         f"z in [0, {config.depth:g}] m; got {positions[bad].tolist()}.")
+    index = np.rint(positions / config.dx).astype(int)
+    return np.stack([index[:, 1], index[:, 0]])
+
+
+def check_velocity(c, config):
+    """Check a concrete velocity model before it is traced; return it as a float array.
+
+    Raises:
+        ValueError: wrong shape, a value that is not positive and finite, or max(c) too
+            fast for dt (the Courant number, and the largest stable dt, are named).
+    """
+    shape = np.shape(c)
+    if shape not in ((), (config.nz, config.nx)):
+        raise ValueError(f"c must be a scalar or have shape (nz, nx) = ({config.nz}, "
+                         f"{config.nx}) to match the config; got {shape}.")
+    if not _checks.is_traced(c):
+        values = np.broadcast_to(np.asarray(c, dtype=float), (config.nz, config.nx))
+        bad = np.argwhere(~(np.isfinite(values) & (values > 0)))
+        if bad.size:
+            iz, ix = bad[0]
+            raise ValueError(f"c must be positive and finite; found {len(bad)} bad value"
+                             f"{'s' * (len(bad) > 1)} (first at x={config.x[ix]:.3g} m, "
+                             f"z={config.z[iz]:.3g} m: {values[iz, ix]}).")
+        _checks.stable_courant(float(values.max()), config.dt, config.dx,
+                               **config._courant_rule())
+        seismic.check_sampling(values, config)
+    return jnp.broadcast_to(jnp.asarray(c, dtype=jnp.result_type(float)), (config.nz, config.nx))
+
+
+def shots(c, sources, receivers, config=Seismic2DConfig(), *, segment="auto"):
+    """Seismograms of every source at every receiver, the sources run at once by `vmap`.
+
+    Args:
+        c: velocity [m/s], a scalar or shape (nz, nx); differentiable.
+        sources: source positions [m], shape (n_sources, 2) as (x, z).
+        receivers: receiver positions [m], shape (n_receivers, 2) as (x, z).
+        config: grid, time stepping, wavelet and sponge.
+        segment: steps per `jax.checkpoint` segment for the gradient ("auto": about
+            sqrt(nt); None: store every step, memory ~ nt fields per source).
+
+    Returns:
+        Traces of shape (n_sources, nt, n_receivers); row n at time (n + 1) dt.
+    """
+    if not isinstance(config, Seismic2DConfig):
+        raise TypeError(f"config must be a Seismic2DConfig, got {type(config).__name__}. "
+                        f"Arguments in order: shots(c, sources, receivers, config).")
+    c = check_velocity(c, config)
+    source_index = grid_index(sources, config, "source")
+    receiver_index = grid_index(receivers, config, "receiver")
+    if segment == "auto":
+        segment = checkpoint_segment(config.nt)
+    elif segment is not None:
+        segment = _checks.positive_int("segment", segment)
+    run = jax.vmap(traces_at_index, in_axes=(None, 1, None, None, None))
+    return run(c, jnp.asarray(source_index), jnp.asarray(receiver_index), config, segment)
+
+
+def snapshots(c, source, config=Seismic2DConfig(), *, every=50):
+    """Wavefield of one source every `every` steps, shape (nt // every, nz, nx).
+
+    Row k is u at time (k + 1) * every * dt. For pictures (no gradient needed).
+    """
+    c = check_velocity(c, config)
+    every = _checks.positive_int("every", every)
+    if every > config.nt:
+        raise ValueError(f"every must be at most nt = {config.nt}, got {every}.")
+    index = grid_index(source, config, "source")[:, 0]
+    return snapshots_at_index(c, jnp.asarray(index), config, every)
