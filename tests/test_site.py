@@ -158,6 +158,12 @@ def test_toc_has_every_notebook_as_a_chapter(site):
         assert f'href="notebooks/{path.stem}.html"' in index, f"{path.stem} not in the sidebar"
 
 
+def test_site_builds_without_warnings(site):
+    """A broken link or image, or a bad cross-reference, is a Sphinx warning: none allowed."""
+    warnings = (site.parent.parent / "warnings.txt").read_text()
+    assert warnings == "", warnings
+
+
 def instructors_script():
     spec = importlib.util.spec_from_file_location("instructors", ROOT / "docs/site/instructors.py")
     module = importlib.util.module_from_spec(spec)
@@ -213,7 +219,7 @@ def test_notebook_page_shows_figures_maths_and_launch_links(site, server, browse
         assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0"), i
     source = path.read_text()
     if "$" in source:  # the notebook's markdown has maths: MathJax typeset it
-        page.wait_for_selector("mjx-container", timeout=60_000)
+        page.wait_for_selector("mjx-container", state="attached", timeout=60_000)
         assert page.locator("mjx-container").count() > 0
         assert page.locator("mjx-merror").count() == 0, "MathJax reports a TeX error"
     box = page.locator(".course-launch")
