@@ -70,21 +70,22 @@ def generated():
     """The generated block: the measurement table, then each notebook's objectives."""
     data = json.loads(MEASUREMENTS.read_text()) if MEASUREMENTS.exists() else {}
     lines = [BEGIN, "",
-             "| notebook | run time [min] | peak memory [MB] | load average while measured "
-             "(2 cores) | measured on |",
-             "|---|---|---|---|---|"]
+             "| notebook | run time [min] | peak memory [MB] | load average (2 cores) |",
+             "|---|---|---|---|"]
     for path in notebooks():
         m = data.get(path.name)
         link = f"[{path.stem}](../notebooks/{path.name})"
         if m is None:
-            lines.append(f"| {link} | not measured yet | not measured yet | | |")
+            lines.append(f"| {link} | not measured yet | not measured yet | |")
         else:
             lines.append(f"| {link} | {minutes(m['seconds'])} | {m['peak_memory_mb']} | "
-                         f"{m['load_average_1min']:.1f} | {m['date']} |")
+                         f"{m['load_average_1min']:.1f} |")
     measured = [m for p in notebooks() if (m := data.get(p.name))]
     if measured:
         total = sum(m["seconds"] for m in measured)
-        lines += ["", f"All {len(measured)} measured notebooks together: {minutes(total)} min of "
+        dates = sorted({m["date"] for m in measured})
+        lines += ["", f"Measured on {' to '.join(dates[::max(len(dates) - 1, 1)])}. "
+                  f"All {len(measured)} measured notebooks together: {minutes(total)} min of "
                   f"computation, run one after another in fresh kernels "
                   f"(`tests/test_notebook_memory.py`: kernel start-up excluded; "
                   f"the largest peak is {max(m['peak_memory_mb'] for m in measured)} MB)."]
