@@ -133,31 +133,41 @@ def damped_step(u_prev, u, r2, s, forcing):
     return (2 * u - (1 - s) * u_prev + r2 * laplacian(u) + forcing) / (1 + s)
 
 
+def _time_loop(c, source_index, config):
+    """(body, start, wavelet): body(state, f^n) -> (state, u^{n+1}) steps from rest."""
+    _checks.report_unstable(c, config)
+    r2 = (c * config.dt / config.dx) ** 2
+    s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
+    zero = jnp.zeros((config.nz, config.nx), dtype=r2.dtype)
+    spike = zero.at[source_index[0], source_index[1]].set(config.dt**2 / config.dx**2)
+    wavelet = jnp.asarray(seismic.ricker(config.t, config.peak_frequency), dtype=r2.dtype)
+
+    def body(state, f):
+        u_prev, u = state
+        u_next = damped_step(u_prev, u, r2, s, f * spike)
+        return (u, u_next), u_next
+
+    return body, (zero, zero), wavelet
+
+
 def _propagate(c, source_index, config, record, segment=None):
     """Step from rest with the source at grid point (iz, ix); stack record(u^{n+1}).
 
     With `segment`, the steps run in segments of that many under `jax.checkpoint`: a
     gradient stores one state per segment and recomputes each segment once.
     """
-    _checks.report_unstable(c, config)
-    r2 = (c * config.dt / config.dx) ** 2
-    s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
-    scale = config.dt**2 / config.dx**2
-    spike = jnp.zeros((config.nz, config.nx), r2.dtype).at[source_index[0], source_index[1]].set(scale)
-    wavelet = jnp.asarray(seismic.ricker(config.t, config.peak_frequency), dtype=r2.dtype)
+    step, start, wavelet = _time_loop(c, source_index, config)
 
     def body(state, f):
-        u_prev, u = state
-        u_next = damped_step(u_prev, u, r2, s, f * spike)
-        return (u, u_next), record(u_next)
+        state, u_next = step(state, f)
+        return state, record(u_next)
 
-    zero = jnp.zeros((config.nz, config.nx), dtype=r2.dtype)
     if segment is None:
-        return jax.lax.scan(body, (zero, zero), wavelet)[1]
+        return jax.lax.scan(body, start, wavelet)[1]
     count = -(-config.nt // segment)  # the last segment is padded with silent steps, cut below
     wavelet = jnp.pad(wavelet, (0, count * segment - config.nt)).reshape(count, segment)
     chunk = jax.checkpoint(lambda state, f: jax.lax.scan(body, state, f))
-    records = jax.lax.scan(chunk, (zero, zero), wavelet)[1]
+    records = jax.lax.scan(chunk, start, wavelet)[1]
     return records.reshape((count * segment,) + records.shape[2:])[: config.nt]
 
 
@@ -174,11 +184,18 @@ def traces_at_index(c, source_index, receiver_index, config, segment=None):
 
 @functools.partial(jax.jit, static_argnums=(2, 3))
 def snapshots_at_index(c, source_index, config, every):
-    """u every `every` steps, shape (nt // every, nz, nx); row k at time (k + 1) every dt."""
+    """u every `every` steps, shape (nt // every, nz, nx); row k at time (k + 1) every dt.
+
+    Only the kept fields are stored (memory ~ nt / every fields).
+    """
+    step, start, wavelet = _time_loop(c, source_index, config)
     count = config.nt // every
-    fields = _propagate(c, source_index, dataclasses.replace(config, nt=count * every),
-                        lambda u: u, segment=every)
-    return fields[every - 1::every]
+
+    def advance(state, f):  # `every` steps; keep the last field
+        state = jax.lax.scan(lambda s, g: (step(s, g)[0], None), state, f)[0]
+        return state, state[1]
+
+    return jax.lax.scan(advance, start, wavelet[: count * every].reshape(count, every))[1]
 
 
 def checkpoint_segment(nt):

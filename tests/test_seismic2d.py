@@ -190,3 +190,11 @@ def test_snapshots_every_more_than_nt():
 def test_undersampled_grid_warns():
     with pytest.warns(RuntimeWarning, match=re.escape("points per wavelength")):
         seismic2d.shots(0.5, SOURCES, RECEIVERS, dataclasses.replace(SMALL, peak_frequency=5.0))
+
+
+def test_snapshots_are_the_wavefield_every_few_steps():
+    frames = seismic2d.snapshots(1.0, [0.6, 0.6], SMALL, every=50)
+    assert frames.shape == (SMALL.nt // 50, SMALL.nz, SMALL.nx)
+    traces = seismic2d.shots(1.0, [[0.6, 0.6]], [[0.8, 0.6], [0.6, 0.3]], SMALL)[0]
+    np.testing.assert_allclose(frames[:, 30, 40], traces[49::50, 0], rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(frames[:, 15, 30], traces[49::50, 1], rtol=1e-5, atol=1e-8)
