@@ -233,28 +233,33 @@ def _reversible_bwd(config, residuals, u_bar):
 
     One step maps (p, q) = (u^{n-1}, u^n) to (q, 2q - p + r2 * D(q)), with D the second
     difference (a symmetric matrix). Its transpose maps cotangents (a, b) of the outputs to
-    p_bar = -b, q_bar = a + 2b + D(r2 * b), and adds b * D(q) to r2_bar. (The fourth-order
-    difference is symmetric too, so the same lines serve accuracy=4.)
+    p_bar = -b, q_bar = a + 2b + D(r2 * b), and adds b * D(q) to r2_bar. Since each a is
+    minus the b of the step after, the sweep carries the cotangents as two levels of the
+    adjoint field, lam^{n+2} and lam^{n+1}, and steps them with the same leapfrog scheme,
+    r2 moved inside D (notebook 08): lam^n = 2 lam^{n+1} - lam^{n+2} + D(r2 * lam^{n+1}).
+    (The fourth-order difference is symmetric too, so the same lines serve accuracy=4.)
     """
     c, u_prev, u = residuals
     r2 = courant_squared(c, config)
     difference = difference_of(config)
 
     def body(_, carry):
-        (u_prev, u), (a, b), r2_bar = carry
+        (u_prev, u), (lam_next, lam), r2_bar = carry
         d_u_prev = difference(u_prev)
         u_before = 2 * u_prev - u + r2 * d_u_prev  # the scheme run backwards: u^{n-1}
-        cotangents = (-b, a + 2 * b + difference(r2 * b))
-        return (u_before, u_prev), cotangents, r2_bar + b * d_u_prev
+        lam_before = 2 * lam - lam_next + difference(r2 * lam)  # the adjoint scheme
+        return (u_before, u_prev), (lam, lam_before), r2_bar + lam * d_u_prev
 
+    # Carrying (a, b) itself, XLA recomputes the chain of a's and b's inside each fused
+    # kernel of the unrolled loop: about twice the arithmetic (benchmarks/RESULTS.md).
     carry = ((u_prev, u), (jnp.zeros_like(u), u_bar), jnp.zeros_like(u))
-    _, state0_bar, r2_bar = jax.lax.fori_loop(0, config.nt, body, carry, unroll=UNROLL)
+    _, (lam_1, lam_0), r2_bar = jax.lax.fori_loop(0, config.nt, body, carry, unroll=UNROLL)
     if jnp.ndim(c) == 0:
         r2_bar = jnp.sum(r2_bar)
     _, pullback = jax.vjp(
         lambda c: (initial_conditions(c, config), courant_squared(c, config)), c
     )
-    return pullback((state0_bar, r2_bar))
+    return pullback(((-lam_1, lam_0), r2_bar))
 
 
 _simulate_reversible.defvjp(_reversible_fwd, _reversible_bwd)
