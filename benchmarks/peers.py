@@ -6,6 +6,7 @@ devito, and no JAX. `run.py` calls it, one process per code and size:
 
     python peers.py deepwave PROBLEM.npz RESULT.npz
 
+(or deepwave_1_thread: the same with one thread, or devito).
 PROBLEM.npz holds the course's problem (c, u0, u1 in float32, dx, dt, nt), written by
 `run.py`, so every code starts from the same numbers. RESULT.npz gets the final wavefield
 u^{nt+1}, the best forward and gradient times [ms] and the process's peak RSS [MB].
@@ -40,14 +41,18 @@ def gradient_repeats(problem):
     return 3 if problem["c"].size * int(problem["nt"]) > 1e8 else 5
 
 
-def deepwave_run(problem):
+def deepwave_run(problem, threads=None):
     """deepwave.scalar on the course's grid: accuracy 2, zero walls, no PML, step dt.
 
     boundary="free" holds u = 0 one point outside each end (the course's walls);
     courant_number is set so that deepwave's internal step is exactly dt (checked).
+    `threads` limits torch's (and deepwave's OpenMP) threads; None keeps the default.
     """
     import deepwave
     import torch
+
+    if threads is not None:
+        torch.set_num_threads(threads)
 
     c = torch.tensor(problem["c"])
     u0, u1 = (torch.tensor(problem[k])[None] for k in ("u0", "u1"))
@@ -118,7 +123,8 @@ def devito_run(problem):
                 gradient_ms=np.nan, peak_rss_mb=peak_rss_mb(), threads=1)
 
 
-PEERS = {"deepwave": deepwave_run, "devito": devito_run}
+PEERS = {"deepwave": deepwave_run, "deepwave_1_thread": lambda p: deepwave_run(p, threads=1),
+         "devito": devito_run}
 
 
 if __name__ == "__main__":

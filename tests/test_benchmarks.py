@@ -52,7 +52,7 @@ def test_float64_reference_and_relative_l2_check_the_course():
 
 def test_peers_are_skipped_loudly_without_the_benchmark_venv(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(run, "BENCH_PYTHON", tmp_path / "missing" / "python")
-    [entry] = run.compare_peers(sizes=[(50, 20)], workdir=tmp_path)
+    [entry] = run.compare_peers(sizes=[(50, 20)], workdir=tmp_path, time_course=False)
     assert entry["peers"] == {}
     assert set(entry["skipped"]) == set(run.PEERS)
     assert capsys.readouterr().err.count("SKIPPING") == len(run.PEERS)
@@ -64,7 +64,8 @@ def test_peer_computes_the_course_problem(peer, tmp_path):
     why = run.peer_missing(peer)
     if why:
         pytest.skip(f"benchmark peer {peer} not installed ({why}); `make bench` installs it")
-    [entry] = run.compare_peers(sizes=[(200, 300)], peers=(peer,), workdir=tmp_path)
+    [entry] = run.compare_peers(sizes=[(200, 300)], peers=(peer,), workdir=tmp_path,
+                                  time_course=False)
     result = entry["peers"][peer]
     assert result["agrees"] and result["vs_course"] < 1e-4
     assert result["forward_ms"] > 0 and result["peak_rss_mb"] > 0
