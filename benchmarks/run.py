@@ -465,7 +465,8 @@ def peer_section(results):
 def targets(results):
     rows, peers = results["rows"], results["peers"]
     by_size = {(row["nx"], row["nt"]): row for row in rows}
-    lines = ["", "## Targets", "", "Each measured in this run; ratios as in the tables above.", ""]
+    lines = ["", "## Targets", "", "Each measured in this run, under the load recorded above (see the "
+             "caveat before the peers table); ratios as in the tables above.", ""]
     for nx, nt in PEER_SIZES:
         entry = next((e for e in peers if (e["nx"], e["nt"]) == (nx, nt)), {"peers": {}})
         course = entry.get("course", by_size[(nx, nt)]["reversible"])
