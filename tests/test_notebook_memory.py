@@ -1,9 +1,10 @@
 """Each notebook, run top to bottom in a fresh kernel, peaks under 1.5 GB (Binder allows ~2 GB).
 
-The measured peaks are written to build/notebook_memory.json; the README quotes them. The
-wall-clock time of the same run (cells only, kernel start excluded) goes to
-build/notebook_time.json with the machine's load average at the end (a shared machine runs
-slower); docs/site/instructor_table.py puts both in docs/instructors.md.
+The measured peaks are written to build/notebook_memory.json. The wall-clock time of the
+same run (cells only, kernel start excluded) goes to build/notebook_time.json with the
+machine's load average at the end (a shared machine runs slower). `python3
+docs/site/instructors.py --update` copies both to docs/measurements.json and regenerates the
+table in docs/instructors.md, which the README points to.
 """
 
 import json
