@@ -18,13 +18,12 @@ import collections
 import json
 import re
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from course_utils import wave
+from course_utils import timing, wave
 
 ARITHMETIC = ("add", "subtract", "multiply", "negate", "divide")
 ROUNDS = 5
@@ -112,14 +111,9 @@ def loop_body_counts(compiled_text):
                 parallel="parallel_" in compiled_text)
 
 
-def best_ms(fn, args, repeats=7):
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times)
+def best_ms(fn, args, repeats):
+    """Best of `repeats` blocked runs after a compiling one, in ms (course_utils.timing)."""
+    return 1e3 * timing.time_function(fn, *args, repeats=repeats).best
 
 
 def profile(nx, nt):

@@ -13,24 +13,18 @@ read when JAX starts), and prints JSON: forward and gradient times for all shots
 
 import json
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from course_utils import seismic
+from course_utils import seismic, timing
 
 
 def best_ms(fn, args, repeats):
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times)
+    """Best of `repeats` blocked runs after a compiling one, in ms (course_utils.timing)."""
+    return 1e3 * timing.time_function(fn, *args, repeats=repeats).best
 
 
 def survey(n_shots, config):

@@ -67,7 +67,7 @@ def test_peer_computes_the_course_problem(peer, tmp_path):
     [entry] = run.compare_peers(sizes=[(200, 300)], peers=(peer,), workdir=tmp_path,
                                   time_course=False)
     result = entry["peers"][peer]
-    assert result["agrees"] and result["vs_course"] < 1e-4
+    assert run.agrees(entry, result) and result["vs_course"] < 1e-4
     assert result["forward_ms"] > 0 and result["peak_rss_mb"] > 0
 
 
@@ -83,7 +83,7 @@ def fake_results():
             row[name] = solver(2.0, 5.0, 200.0)
         rows.append(row)
     peer = dict(error=1e-4, vs_course=1e-4, forward_ms=4.0, gradient_ms=10.0, peak_rss_mb=100.0,
-                threads=2, load=1.0, agrees=True)
+                threads=2, load=1.0)
     peers = [dict(nx=nx, nt=nt, course_error=1e-5, skipped={},
                   peers={"deepwave": dict(peer), "devito": dict(peer, gradient_ms=float("nan"),
                                                                 solve_error=2e-2)})

@@ -11,7 +11,6 @@ import os
 import pathlib
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,8 +20,9 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
+from conftest import CHROMIUM, free_port
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "build" / "screenshots"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 NOTEBOOKS = [p for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -48,12 +48,6 @@ ALL_RUN = guarded("const cells = w.content.widgets.filter(c => c.model.type === 
 ERRORS = (f"() => {CURRENT}.content.widgets.flatMap(c => c.model.type === 'code' ? "
           "c.model.outputs.toJSON() : []).filter(o => o.output_type === 'error')"
           ".map(o => o.ename + ': ' + o.evalue)")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -92,20 +86,6 @@ def lab(tmp_path_factory):
         yield base, token
         server.terminate()
         server.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 def only_localhost(route):

@@ -11,7 +11,6 @@ import json
 import os
 import pathlib
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -20,8 +19,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from conftest import CHROMIUM, free_port
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 OVERRIDES = pathlib.Path(sys.prefix) / "share/jupyter/lab/settings/overrides.json"
 
 
@@ -40,9 +40,7 @@ def test_lab_opens_without_news_or_dialogs(tmp_path):
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
                  "JUPYTERLAB_WORKSPACES_DIR"):
         env[name] = str(tmp_path / name.lower())  # a first-time user: no settings of their own
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     token, base = secrets.token_hex(16), f"http://127.0.0.1:{port}"
     work = tmp_path / "work"
     work.mkdir()

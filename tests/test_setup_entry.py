@@ -8,7 +8,6 @@ import pathlib
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import urllib.request
 import pytest
 from jupyter_core.paths import jupyter_runtime_dir
 
+from conftest import free_port
 from course_utils import colab
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -153,12 +153,6 @@ def fetch(request, timeout=60):
     """The body of a response, its connection closed."""
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.read()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,9 @@ from urllib.parse import unquote, urljoin, urlparse
 import nbformat
 import pytest
 
+from conftest import CHROMIUM
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "build" / "screenshots"
 HTML = ROOT / "build" / "site" / "_build" / "html"
 SITE_PYTHON = ROOT / ".venv-site" / "bin" / "python"
@@ -79,20 +80,6 @@ def server(site):
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 class Visit:
