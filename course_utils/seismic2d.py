@@ -198,9 +198,8 @@ def snapshots_at_index(c, source_index, config, every):
     return jax.lax.scan(advance, start, wavelet[: count * every].reshape(count, every))[1]
 
 
-def checkpoint_segment(nt):
-    """Steps per checkpointed segment, about sqrt(nt) (memory ~ 2 nt / k + k levels)."""
-    return max(1, round(nt**0.5))
+# Steps per checkpointed segment, about sqrt(nt): the 1D rule (memory ~ 2 nt / k + k levels).
+checkpoint_segment = seismic.checkpoint_segment
 
 
 def grid_index(positions, config, name="position"):
