@@ -4,9 +4,6 @@ binder/postBuild and the README's conda route; re-running it changes nothing).
 - Kernels get CurveZMQ keys from the server. ipykernel 7.4 warns at every kernel start that
   "Kernel is running over TCP without encryption"; jupyter_server 2.21 provisions the keys only
   when MappingKernelManager.transport_encryption is not "disabled", its default.
-- The JupyterLab 3 extension jupyterlab-mathjax3 is disabled. jupyterlab_rise 0.43.1 still
-  requires the package, but JupyterLab 4 renders maths with its own MathJax 3, and the old
-  extension reports itself incompatible (it wants @jupyterlab/application 3.x).
 - JupyterLab opens without a pop-up: it neither asks whether to fetch Jupyter news (a toast
   on every fresh start) nor checks for updates (settings overrides, in the application's
   settings folder: `{prefix}/share/jupyter/lab/settings/overrides.json`).
@@ -19,7 +16,6 @@ import pathlib
 import sys
 
 SERVER = {"MappingKernelManager": {"transport_encryption": "auto"}}
-PAGE = {"disabledExtensions": {"@jupyterlab/mathjax3-extension": True}}
 OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
                                                               "checkForUpdates": False}}
 
@@ -40,7 +36,6 @@ def configure(prefix):
     etc = pathlib.Path(prefix) / "etc" / "jupyter"
     lab_settings = pathlib.Path(prefix) / "share" / "jupyter" / "lab" / "settings"
     return [merge(etc / "jupyter_server_config.json", SERVER),
-            merge(etc / "labconfig" / "page_config.json", PAGE),
             merge(lab_settings / "overrides.json", OVERRIDES)]
 
 

@@ -133,8 +133,8 @@ def student_notebook(notebook, name="notebook"):
         cell.metadata.pop("wrong_answers", None)
         _refuse_markers(cell.source, where)
         cells.append(cell)
-    note = nbformat.v4.new_markdown_cell(NOTE.format(name=name, stem=name.removesuffix('.ipynb')),
-                                         metadata={"slideshow": {"slide_type": "-"}})
+    # No slide type: the note shows on the first slide (slide tools read a missing type so).
+    note = nbformat.v4.new_markdown_cell(NOTE.format(name=name, stem=name.removesuffix('.ipynb')))
     note.id = NOTE_ID  # a fixed id, so the same source always gives the same student version
     student.cells = cells[:1] + [note] + cells[1:]
     student.metadata.pop("widgets", None)  # saved widget state of the executed source

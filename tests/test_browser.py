@@ -1,11 +1,13 @@
 """A real browser: JupyterLab from this environment, driven by Debian's chromium via playwright.
 
 Opens each notebook that has widgets, runs all its cells from the Run menu, and checks that
-every widget renders (no "Error displaying widget", no "model not found"), that no cell
-fails, and that the wave explorer redraws when a slider moves. Screenshots go to
+every widget renders (no "Error displaying widget", no "model not found") and that no cell
+fails. Presents every notebook as slides (jupyterlab-slideshow) from the first slide to the
+last, and moves a slider of the wave explorer in its slide. Screenshots go to
 build/screenshots/. Skipped, loudly, when /usr/bin/chromium is missing (.ci/run installs it).
 """
 
+import hashlib
 import json
 import os
 import pathlib
@@ -25,8 +27,8 @@ from conftest import CHROMIUM, free_port
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-NOTEBOOKS = [p for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-             if WIDGET_MIME in p.read_text()]
+ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+NOTEBOOKS = [p for p in ALL_NOTEBOOKS if WIDGET_MIME in p.read_text()]
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM),
@@ -83,7 +85,7 @@ def lab(tmp_path_factory):
             server.terminate()
         if server.poll() is not None:
             pytest.fail("JupyterLab did not start: " + (tmp / "server.log").read_text()[-2000:])
-        yield base, token
+        yield base, token, work
         server.terminate()
         server.wait(timeout=30)
 
@@ -95,11 +97,15 @@ def only_localhost(route):
         route.abort()
 
 
-def run_all(page, base, token, name):
-    page.route("**/*", only_localhost)
+def open_notebook(page, base, token, name, route=only_localhost):
+    page.route("**/*", route)
     workspace = name.split(".")[0]  # a fresh workspace each: no tabs restored from before
     page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
     page.wait_for_function(KERNEL_IDLE, timeout=120_000)
+
+
+def run_all(page, base, token, name, route=only_localhost):
+    open_notebook(page, base, token, name, route)
     page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
@@ -114,7 +120,7 @@ def close(page):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_and_widgets_render(lab, browser, path):
-    base, token = lab
+    base, token, _ = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     run_all(page, base, token, path.name)
     assert page.evaluate(ERRORS) == []
@@ -129,14 +135,101 @@ def test_notebook_runs_and_widgets_render(lab, browser, path):
     close(page)
 
 
-@pytest.mark.skipif(not any(p.name.startswith("03_") for p in NOTEBOOKS),
+# --- Slides: jupyterlab-slideshow presents the notebook inside JupyterLab ----------------
+
+PRESENTING = "() => document.body.dataset.jpDeckMode === 'presenting'"
+NOT_PRESENTING = "() => document.body.dataset.jpDeckMode !== 'presenting'"
+ACTIVE = f"() => {CURRENT}.content.activeCellIndex"
+# What the audience sees: cells deck puts on screen, inside the window.
+ON_SCREEN = ("() => [...document.querySelectorAll('.jp-deck-mod-onscreen')].filter(e => {"
+             " const r = e.getBoundingClientRect(); return r.height > 0 && r.bottom > 0 &&"
+             " r.top < innerHeight; }).length")
+
+
+def watch(page):
+    """Console errors and requests to other hosts (blocked) of a page, as two lists."""
+    errors, hosts = [], []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def route(request_route):
+        host = urlparse(request_route.request.url).hostname
+        if host == "127.0.0.1":
+            request_route.continue_()
+        else:
+            hosts.append(request_route.request.url)
+            request_route.abort()
+
+    return errors, hosts, route
+
+
+def command(page, name):
+    page.evaluate(f"window.jupyterapp.commands.execute('{name}')")
+
+
+def present_to(page, stop):
+    """Step the deck forward until stop(active cell index) or the last slide; the indices."""
+    seen = [page.evaluate(ACTIVE)]
+    while not stop(seen[-1]):
+        command(page, "deck:forward")
+        page.wait_for_timeout(150)
+        seen.append(page.evaluate(ACTIVE))
+        if seen[-1] == seen[-2]:  # the last slide: forward stays put
+            break
+    return seen
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_presents_as_slides(lab, browser, path):
+    """Slide mode entered, stepped from the first cell to the last, left: no console error,
+    no request to another host, every shown cell reached, the notebook file unchanged."""
+    base, token, work = lab
+    before = digest(work / path.name)
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    errors, hosts, route = watch(page)
+    open_notebook(page, base, token, path.name, route)
+    page.locator(".jp-NotebookPanel-toolbar [data-jp-item-name='deck']").click()  # Toggle Deck
+    page.wait_for_function(PRESENTING, timeout=30_000)
+    assert page.evaluate(ON_SCREEN) >= 1
+    if path.name.startswith("01_"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "slides_01_first.png"))
+    seen = present_to(page, stop=lambda index: False)
+    cells = nbformat.read(path, as_version=4).cells
+    shown = [i for i, c in enumerate(cells)
+             if c.metadata.get("slideshow", {}).get("slide_type") not in ("skip", "notes")]
+    assert sorted(set(seen)) == shown  # every shown cell, and no skipped one
+    command(page, "deck:stop")
+    page.wait_for_function(NOT_PRESENTING, timeout=30_000)
+    assert page.evaluate(f"() => {CURRENT}.context.model.dirty") is False
+    page.wait_for_timeout(1000)
+    assert digest(work / path.name) == before  # presenting never saves
+    assert errors == [], errors
+    assert hosts == [], f"requests to other hosts: {hosts}"
+    close(page)
+
+
+@pytest.mark.skipif(not any(p.name.startswith("04_") for p in NOTEBOOKS),
                     reason="notebook 04 has no widget")
-def test_wave_explorer_slider_redraws_the_figure(lab, browser):
-    base, token = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    run_all(page, base, token, "04_wave_solver.ipynb")
+def test_wave_explorer_slider_redraws_the_figure_in_a_slide(lab, browser):
+    """The explorer, live in slide mode: a slider moved on its slide redraws the figure."""
+    base, token, _ = lab
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    errors, hosts, route = watch(page)
+    run_all(page, base, token, "04_wave_solver.ipynb", route)
+    cells = nbformat.read(ROOT / "notebooks" / "04_wave_solver.ipynb", as_version=4).cells
+    explorer = next(i for i, c in enumerate(cells) if "widgets.wave_explorer(" in c.source)
+    page.evaluate(f"{CURRENT}.content.activeCellIndex = 0")
+    command(page, "deck:start")
+    page.wait_for_function(PRESENTING, timeout=30_000)
+    assert present_to(page, stop=lambda index: index >= explorer)[-1] == explorer
+    page.wait_for_timeout(1000)  # the slide's transition
     image = page.locator(".jupyter-widgets img").first
-    image.scroll_into_view_if_needed()
+    assert image.is_visible() and image.bounding_box()["y"] < 720
     before = image.get_attribute("src")
     handle = page.locator(".widget-slider .noUi-handle").nth(1)  # "c right"
     handle.click()
@@ -147,29 +240,20 @@ def test_wave_explorer_slider_redraws_the_figure(lab, browser):
     readout = page.locator(".widget-slider .widget-readout").nth(1).inner_text()
     assert float(readout) < 1.5  # started at 1.5 m/s
     page.wait_for_function(KERNEL_IDLE, timeout=60_000)  # the last key press redrawn too
+    for _ in range(30):  # the figure of the last value shown: the image stops changing
+        shown = image.get_attribute("src")
+        page.wait_for_timeout(1000)
+        if image.get_attribute("src") == shown:
+            break
     SHOTS.mkdir(parents=True, exist_ok=True)
-    image.locator("xpath=..").screenshot(path=str(SHOTS / "03_wave_explorer.png"))  # sliders too
-    close(page)
-
-
-def test_notebook_renders_as_slides(lab, browser):
-    """jupyterlab-rise turns a notebook's slide metadata into a Reveal.js slideshow."""
-    base, token = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.route("**/*", only_localhost)
-    page.goto(f"{base}/lab/workspaces/slides/tree/01_pytorch_autograd.ipynb?reset&token={token}")
-    page.wait_for_function(KERNEL_IDLE, timeout=120_000)
-    page.evaluate("window.jupyterapp.commands.execute('RISE:preview')")
-    slides = page.frame_locator("iframe").locator(".reveal .slides section")
-    slides.first.wait_for(timeout=120_000)
-    assert slides.count() >= 5
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "01_slides.png"))
+    page.screenshot(path=str(SHOTS / "slides_04_explorer.png"))
+    assert errors == [], errors
+    assert hosts == [], f"requests to other hosts: {hosts}"
     close(page)
 
 
 def test_projectile_button_aims(lab, browser):
-    base, token = lab
+    base, token, _ = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     run_all(page, base, token, "03_projectile_demo.ipynb")
     button = page.locator(".jupyter-widgets button", has_text="Aim with gradient descent")
@@ -183,5 +267,5 @@ def test_projectile_button_aims(lab, browser):
     page.wait_for_function("() => [...document.querySelectorAll('.widget-label')].some("
                            "e => e.textContent.startsWith('miss: 0.0'))", timeout=60_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.locator(".jupyter-widgets img").last.screenshot(path=str(SHOTS / "08_projectile.png"))
+    page.locator(".jupyter-widgets img").last.screenshot(path=str(SHOTS / "03_projectile.png"))
     close(page)

@@ -125,15 +125,15 @@ def test_readme_names_its_licences_and_how_to_get_help():
 # --- Jupyter settings (binder/configure_jupyter.py, run by `make setup` and Binder) ---------
 
 def test_configure_jupyter_merges_and_is_idempotent(tmp_path):
-    page = tmp_path / "etc/jupyter/labconfig/page_config.json"
-    page.parent.mkdir(parents=True)
-    page.write_text('{"disabledExtensions": {"other": true}, "x": 1}')
+    server = tmp_path / "etc/jupyter/jupyter_server_config.json"
+    server.parent.mkdir(parents=True)
+    server.write_text('{"MappingKernelManager": {"other": true}, "x": 1}')
     configure_jupyter.configure(tmp_path)
-    first = [p.read_text() for p in sorted((tmp_path / "etc").rglob("*.json"))]
+    first = [p.read_text() for p in sorted(tmp_path.rglob("*.json"))]
     configure_jupyter.configure(tmp_path)
-    assert [p.read_text() for p in sorted((tmp_path / "etc").rglob("*.json"))] == first
-    assert json.loads(page.read_text()) == {
-        "disabledExtensions": {"other": True, "@jupyterlab/mathjax3-extension": True}, "x": 1}
+    assert [p.read_text() for p in sorted(tmp_path.rglob("*.json"))] == first
+    assert json.loads(server.read_text()) == {
+        "MappingKernelManager": {"other": True, "transport_encryption": "auto"}, "x": 1}
 
 
 def test_this_environment_is_configured():
@@ -141,8 +141,6 @@ def test_this_environment_is_configured():
     etc = pathlib.Path(sys.prefix) / "etc/jupyter"
     server = json.loads((etc / "jupyter_server_config.json").read_text())
     assert server["MappingKernelManager"]["transport_encryption"] == "auto"
-    page = json.loads((etc / "labconfig/page_config.json").read_text())
-    assert page["disabledExtensions"]["@jupyterlab/mathjax3-extension"] is True
 
 
 def test_postbuild_configures_jupyter_like_make_setup():
@@ -220,12 +218,17 @@ def test_kernel_starts_without_the_plain_tcp_warning(lab):
     assert "without encryption" not in text, text[-1500:]
 
 
-def test_lab_page_disables_the_jupyterlab_3_mathjax_extension(lab):
+def test_lab_page_loads_no_incompatible_extension(lab):
+    """Every extension the lab page loads is enabled and built for this JupyterLab (RISE
+    pulled in a JupyterLab 3 MathJax extension; jupyterlab-slideshow needs none)."""
     url, token, _ = lab
     page = fetch(f"{url}/lab?token={token}").decode()
     config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S)[1])
-    assert "@jupyterlab/mathjax3-extension" in config["disabledExtensions"]
-    # JupyterLab 4's own MathJax 3 typesetter stays: maths still renders.
+    assert not config["disabledExtensions"]
+    loaded = {e["name"] for e in config["federated_extensions"]}
+    assert {"jupyterlab-slideshow", "@jupyter-widgets/jupyterlab-manager"} <= loaded
+    assert "@jupyterlab/mathjax3-extension" not in loaded
+    # JupyterLab 4's own MathJax 3 typesetter renders the maths.
     assert "@jupyterlab/mathjax-extension" not in config["disabledExtensions"]
 
 

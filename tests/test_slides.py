@@ -1,4 +1,8 @@
-"""Notebooks open as slides: every cell has slide metadata, and the RISE extension is there."""
+"""Notebooks present as slides: slide metadata the slide tool reads, and the tool installed.
+
+The slide tool is jupyterlab-slideshow, slides inside JupyterLab itself (widgets stay live);
+tests/test_browser.py presents every notebook in chromium.
+"""
 
 import pathlib
 import subprocess
@@ -7,23 +11,42 @@ import sys
 import nbformat
 import pytest
 
+from course_utils import student
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+# nbformat's slide types; a cell without one continues the slide above it.
+SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", None}
+
+
+def slide_types(cells):
+    return [c.metadata.get("slideshow", {}).get("slide_type") for c in cells]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_cell_has_slide_metadata(path):
+def test_slide_metadata_is_what_the_slide_tool_reads(path):
     cells = nbformat.read(path, as_version=4).cells
-    kinds = [c.metadata.get("slideshow", {}).get("slide_type") for c in cells]
-    assert None not in kinds
+    kinds = slide_types(cells)
+    assert "-" not in kinds, (
+        f"{path.name}: a cell has slide_type '-'. jupyterlab-slideshow never shows such a cell "
+        "(it reads a missing slide_type as 'same slide'): delete the key instead.")
+    assert set(kinds) <= SLIDE_TYPES
     assert kinds[0] == "slide" and kinds.count("slide") >= 5
     headings = [c for c in cells if c.cell_type == "markdown" and c.source.startswith("#")]
     assert all(c.metadata.slideshow.slide_type == "slide" for c in headings)
 
 
-def test_jupyterlab_rise_is_installed_and_enabled():
+def test_student_note_continues_the_first_slide():
+    notebook = nbformat.read(NOTEBOOKS[0], as_version=4)
+    kinds = slide_types(student.student_notebook(notebook, NOTEBOOKS[0].name).cells)
+    assert kinds[:2] == ["slide", None] and "-" not in kinds
+
+
+def test_jupyterlab_slideshow_is_installed_and_enabled():
     jupyter = pathlib.Path(sys.executable).parent / "jupyter"
     listing = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True,
                              text=True, check=True)
-    line = next(l for l in (listing.stdout + listing.stderr).splitlines() if "jupyterlab-rise" in l)
+    lines = (listing.stdout + listing.stderr).splitlines()
+    line = next(l for l in lines if "jupyterlab-slideshow" in l)
     assert "enabled" in line and "OK" in line
+    assert not any("jupyterlab-rise" in l for l in lines)  # one slide tool, not two
