@@ -1,4 +1,4 @@
-"""The same 1D problem in the libraries a user would reach for instead: deepwave and Devito.
+"""The same problems in the libraries a user would reach for instead: deepwave and Devito.
 
 Runs in the benchmark virtualenv (.venv-bench, `make bench` builds it from
 benchmarks/requirements-bench.txt), never in the course's: it imports torch, deepwave and
@@ -7,9 +7,11 @@ devito, and no JAX. `run.py` calls it, one process per code and size:
     python peers.py deepwave PROBLEM.npz RESULT.npz
 
 (or deepwave_1_thread: the same with one thread, or devito).
-PROBLEM.npz holds the course's problem (c, u0, u1 in float32, dx, dt, nt), written by
-`run.py`, so every code starts from the same numbers. RESULT.npz gets the final wavefield
-u^{nt+1}, the best forward and gradient times [ms] and the process's peak RSS [MB].
+PROBLEM.npz holds the course's problem, written by `run.py`, so every code starts from the
+same numbers: in 1D c, u0, u1 (float32), dx, dt, nt; in 2D (the capstone's solver, deepwave
+only) c of shape (nz, nx), the source's and receivers' grid indices, the wavelet, dx, dt, nt.
+RESULT.npz gets the final wavefield (u^{nt+1} in 1D, u^nt in 2D), the best forward and
+gradient times [ms] and the process's peak RSS [MB].
 """
 
 import resource
@@ -84,6 +86,55 @@ def deepwave_run(problem, threads=None):
                 peak_rss_mb=peak_rss_mb(), threads=torch.get_num_threads())
 
 
+def deepwave_2d_run(problem, threads=None):
+    """deepwave.scalar on the capstone's 2D grid with the sponge off: accuracy 2, u = 0
+    outside (boundary "free", no PML), internal step dt, one source, a line of receivers.
+
+    The course adds dt^2 f^n / dx^2 at the source's point; deepwave's source sits on the
+    other side of its equation and is scaled by c^2 (it adds -c_s^2 dt^2 a^n), so its
+    amplitude is a^n = -f^n / (c_s dx)^2. Its Courant number is c dt sqrt(2) / dx in 2D.
+    The gradient's misfit is over deepwave's own receiver samples.
+    """
+    import deepwave
+    import torch
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+
+    c = torch.tensor(problem["c"])
+    dx, dt, nt = float(problem["dx"]), float(problem["dt"]), int(problem["nt"])
+    iz, ix = (int(i) for i in problem["source"])
+    amplitude = torch.tensor(-problem["wavelet"] / (problem["c"][iz, ix] * dx) ** 2)[None, None]
+    source = torch.tensor([[[iz, ix]]])
+    receivers = torch.tensor(problem["receivers"].T.copy())[None]
+    c_max = float(c.max())  # the gradient's data come from 0.99 c: one bound for all
+
+    def forward(c):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pml_freq and sampling notes: no PML
+            out = deepwave.scalar(c, dx, dt, source_amplitudes=amplitude,
+                                  source_locations=source, receiver_locations=receivers,
+                                  accuracy=2, pml_width=0, boundary="free", max_vel=c_max,
+                                  courant_number=c_max * dt * 2**0.5 / dx * (1 + 1e-6),
+                                  pml_freq=25.0)
+        assert out.info.step_ratio == 1, f"deepwave sub-stepped: {out.info}"
+        return out
+
+    with torch.no_grad():
+        final = forward(c).wavefield_0[0].numpy().copy()
+        observed = forward(0.99 * c).receiver_amplitudes
+        forward_ms = best_time(lambda: forward(c), FORWARD_REPEATS)
+
+    def gradient():
+        v = c.clone().requires_grad_()
+        torch.sum((forward(v).receiver_amplitudes - observed) ** 2).backward()
+        return v.grad
+
+    gradient_ms = best_time(gradient, gradient_repeats(problem))
+    return dict(final=final, forward_ms=forward_ms, gradient_ms=gradient_ms,
+                peak_rss_mb=peak_rss_mb(), threads=torch.get_num_threads())
+
+
 def devito_run(problem):
     """Devito's forward operator for u_tt = c^2 u_xx: second order in space, zero halo.
 
@@ -125,10 +176,13 @@ def devito_run(problem):
 
 PEERS = {"deepwave": deepwave_run, "deepwave_1_thread": lambda p: deepwave_run(p, threads=1),
          "devito": devito_run}
+PEERS_2D = {"deepwave": deepwave_2d_run,
+            "deepwave_1_thread": lambda p: deepwave_2d_run(p, threads=1)}
 
 
 if __name__ == "__main__":
     name, problem_path, result_path = sys.argv[1:4]
     with np.load(problem_path) as data:
         problem = dict(data)
-    np.savez(result_path, **PEERS[name](problem))
+    peers = PEERS_2D if problem["c"].ndim == 2 else PEERS
+    np.savez(result_path, **peers[name](problem))

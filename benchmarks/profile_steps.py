@@ -5,9 +5,15 @@ For the backward sweep of `wave.simulate`'s gradient, two ways of carrying the c
   D(r2 b)) (the course's solver did this until issue 15);
 - "adjoint field": the same numbers carried as two levels of the adjoint field, stepped by
   lam^n = 2 lam^{n+1} - lam^{n+2} + D(r2 lam^{n+1}) (what `wave._reversible_bwd` does now).
-For the forward step, two ways of writing the walls of the second difference:
+For the forward step, ways of writing the walls of the second difference:
 - "pad": `jnp.pad(u, 1)` then two slices (`wave.second_difference`, as notebook 04 writes it);
-- "concatenate": the shifted copies built by `jnp.concatenate` with one zero.
+- "concatenate": the shifted copies built by `jnp.concatenate` with one zero;
+- "ghost points": the levels carried with one zero beyond each wall, shape (nx + 2,), the
+  interior written in place (`.at[1:-1].set`).
+Variants marked "legacy executor" are the same loop compiled with XLA:CPU's older executor
+for that one function (`jax.jit(..., compiler_options=LEGACY)`, not a process-wide flag);
+"..., inside an outer jit" wraps that function in a plain `jax.jit`, as a student's own
+jitted loss would, which compiles everything with the outer function's options.
 Each variant is compiled for a size, its loop body read from `compiled.as_text()` (kernels
 launched, carry copies, elementwise operations inside the fused kernels, per time step) and
 timed: the variants take turns, 5 rounds of 3 runs, and each keeps its best. Prints JSON;
@@ -26,10 +32,11 @@ import numpy as np
 from course_utils import timing, wave
 
 ARITHMETIC = ("add", "subtract", "multiply", "negate", "divide")
+LEGACY = {"xla_cpu_use_thunk_runtime": False}  # XLA:CPU's pre-0.4.32 executor, per function
 ROUNDS = 5
 
 
-def backward_sweep(config, carry_adjoint_field):
+def backward_sweep(config, carry_adjoint_field, options=None):
     """The reversible gradient's backward loop alone, as a jitted function of (c, u_bar)."""
     difference = wave.second_difference
 
@@ -55,29 +62,38 @@ def backward_sweep(config, carry_adjoint_field):
         body = body_lam if carry_adjoint_field else body_ab
         return jax.lax.fori_loop(0, config.nt, body, carry, unroll=wave.UNROLL)
 
-    return jax.jit(sweep)
+    return jax.jit(sweep, compiler_options=options)
 
 
-def forward_loop(config, concatenate):
-    """`config.nt` leapfrog steps with one of the two ways of writing the walls."""
+def forward_loop(config, walls="pad", options=None):
+    """`config.nt` leapfrog steps, the walls written one of three ways (see the top)."""
 
     def second_difference(u):
-        if concatenate:
+        if walls == "concatenate":
             zero = jnp.zeros_like(u[:1])
             return jnp.concatenate([u[1:], zero]) - 2 * u + jnp.concatenate([zero, u[:-1]])
         return wave.second_difference(u)
 
     def run(c, u_bar):
         r2 = wave.courant_squared(c, config)
+        start = wave.initial_conditions(c, config)
 
         def body(_, state):
             u_prev, u = state
             return u, 2 * u - u_prev + r2 * second_difference(u)
 
-        return jax.lax.fori_loop(0, config.nt, body, wave.initial_conditions(c, config),
-                                 unroll=wave.UNROLL)[1]
+        def body_ghost(_, state):
+            u_prev, u = state  # shape (nx + 2,), zero at both ends
+            inside = 2 * u[1:-1] - u_prev[1:-1] + r2 * (u[2:] - 2 * u[1:-1] + u[:-2])
+            return u, u_prev.at[1:-1].set(inside)  # u_prev is dead: written in place
 
-    return jax.jit(run)
+        if walls == "ghost points":
+            start = tuple(jnp.pad(level, 1) for level in start)
+            return jax.lax.fori_loop(0, config.nt, body_ghost, start,
+                                     unroll=wave.UNROLL)[1][1:-1]
+        return jax.lax.fori_loop(0, config.nt, body, start, unroll=wave.UNROLL)[1]
+
+    return jax.jit(run, compiler_options=options)
 
 
 def loop_body_counts(compiled_text):
@@ -120,10 +136,17 @@ def profile(nx, nt):
     config = wave.WaveConfig(nx=nx, nt=nt, dt=0.5 / (nx - 1))
     c = jnp.linspace(0.9, 1.0, nx)
     u_bar = wave.simulate(c, config)
+    legacy_forward = forward_loop(config, options=LEGACY)
     variants = {"backward, (a, b)": backward_sweep(config, False),
                 "backward, adjoint field": backward_sweep(config, True),
-                "forward, pad": forward_loop(config, False),
-                "forward, concatenate": forward_loop(config, True)}
+                "forward, pad": forward_loop(config),
+                "forward, concatenate": forward_loop(config, "concatenate"),
+                "forward, ghost points": forward_loop(config, "ghost points"),
+                "backward, adjoint field, legacy executor": backward_sweep(config, True, LEGACY),
+                "forward, pad, legacy executor": legacy_forward,
+                "forward, pad, legacy executor, inside an outer jit": jax.jit(legacy_forward),
+                "forward, ghost points, legacy executor": forward_loop(config, "ghost points",
+                                                                       LEGACY)}
     results = {}
     outputs = {}
     for name, fn in variants.items():
@@ -134,13 +157,16 @@ def profile(nx, nt):
         for name, fn in variants.items():
             us = 1e3 * best_ms(fn, (c, u_bar), repeats=3) / nt
             results[name]["us_per_step"] = min(results[name]["us_per_step"], us)
-    # the two ways compute the same numbers (in float32, up to fused multiply-adds)
-    for pair in (("backward, (a, b)", "backward, adjoint field"),
-                 ("forward, pad", "forward, concatenate")):
-        first, second = (outputs[name] for name in pair)
-        if pair[0].startswith("backward"):
+    # each variant against the first of its kind: the same numbers (in float32, up to
+    # fused multiply-adds and the rebuilt levels' round-off)
+    for name in variants:
+        reference = "backward, (a, b)" if name.startswith("backward") else "forward, pad"
+        if name == reference:
+            continue
+        first, second = outputs[reference], outputs[name]
+        if reference.startswith("backward"):
             first = first[:2] + [-first[2]] + first[3:]  # a = -lam_next
-        results[pair[1]]["max_difference"] = max(
+        results[name]["max_difference"] = max(
             float(np.max(np.abs(x - y)) / max(np.max(np.abs(x)), 1e-30))
             for x, y in zip(first, second))
     return results

@@ -26,10 +26,13 @@ SOLVERS = ["seed", "autodiff", "reversible"]
 LEGACY_RUNTIME = "--xla_cpu_use_thunk_runtime=false"  # XLA:CPU's pre-0.4.32 executor
 PEER_SIZES = [(1000, 5000), (16000, 20000)]
 PEERS = ("deepwave", "deepwave_1_thread", "devito")
+PEER_SIZES_2D = [(200, 2000)]  # n x n points, nt steps: the capstone's solver at a user's size
+PEERS_2D = ("deepwave", "deepwave_1_thread")  # Devito is compared in 1D only
 BENCH_PYTHON = pathlib.Path(os.environ.get("BENCH_PYTHON", HERE.parent / ".venv-bench/bin/python"))
 # Relative L2 difference from a float64 run above which a code disagrees: float32 round-off
 # alone reaches about 1e-3 after 20000 steps on 16000 points (the course's own, measured).
 AGREEMENT = 1e-2
+C_REPEATS = 20  # the C loop's best of 20: a 1 ms run is easily disturbed
 
 
 def best_time(fn, arg, repeats):
@@ -59,6 +62,8 @@ def measure_solver(solver, nx, nt):
     from course_utils import wave
     import seed_solver
 
+    if solver == "2d":
+        return measure_2d(nx, nt)
     dt = 0.5 / (nx - 1)  # Courant number 0.5 at c = 1
     c = jnp.linspace(0.9, 1.0, nx)
     if solver == "seed":
@@ -71,6 +76,47 @@ def measure_solver(solver, nx, nt):
     forward_ms = best_time(forward, c, 5)
     before = rss_mb()
     gradient_ms = best_time(gradient, c, 3 if nx * nt > 1e8 else 5)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return dict(forward_ms=forward_ms, gradient_ms=gradient_ms, rss_before_mb=before,
+                peak_rss_mb=peak)
+
+
+def config_2d(n, nt):
+    """The 2D benchmark's grid: n x n points on 2 m, Courant number 0.5 along each axis at
+    c_max = 2 m/s (0.71 of the 2D limit), no sponge (u = 0 outside, deepwave's "free"
+    boundary without PML)."""
+    from course_utils import seismic2d
+
+    return seismic2d.Seismic2DConfig(nx=n, nz=n, length=2.0, dt=0.25 * 2.0 / (n - 1), nt=nt,
+                                     c_max=2.0, sponge_damping=0.0)
+
+
+def survey_2d(config):
+    """c rising with depth from 1.5 to 2 m/s, shape (nz, nx); one source at (1, 0.2) m; a
+    receiver at every grid point along z = 0.1 m. Positions as (x, z) [m]."""
+    import numpy as np
+
+    c = np.repeat(np.linspace(1.5, 2.0, config.nz, dtype=np.float32)[:, None], config.nx, 1)
+    source = np.array([[config.length / 2, 0.2]])
+    receivers = np.stack([config.x, np.full(config.nx, 0.1)], axis=1)
+    return c, source, receivers
+
+
+def measure_2d(n, nt):
+    """`seismic2d.shots` forward and gradient (checkpointed, its default), and peak memory."""
+    import jax
+    import jax.numpy as jnp
+
+    from course_utils import seismic2d
+
+    config = config_2d(n, nt)
+    c, source, receivers = survey_2d(config)
+    forward = jax.jit(lambda c: seismic2d.shots(c, source, receivers, config))
+    observed = forward(0.99 * c)  # 0.99: stays below c_max
+    gradient = jax.jit(jax.grad(lambda c: jnp.sum((forward(c) - observed) ** 2)))
+    forward_ms = best_time(forward, c, 5)
+    before = rss_mb()
+    gradient_ms = best_time(gradient, c, 5)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return dict(forward_ms=forward_ms, gradient_ms=gradient_ms, rss_before_mb=before,
                 peak_rss_mb=peak)
@@ -154,7 +200,7 @@ def spawn(*arguments, legacy=False):
 
 
 def c_forward(binary, nx, nt):
-    output = subprocess.run([str(binary), str(nx), str(nt), "5"], check=True,
+    output = subprocess.run([str(binary), str(nx), str(nt), str(C_REPEATS)], check=True,
                             capture_output=True, text=True).stdout
     return float(output.split()[0])
 
@@ -194,6 +240,48 @@ def float64_final(problem):
     return u
 
 
+def problem_2d(n, nt):
+    """The 2D benchmark's problem as plain arrays: c (nz, nx) float32, the source's and the
+    receivers' grid indices (rows iz, ix), the wavelet f^n (nt,), dx, dt, nt."""
+    import numpy as np
+
+    from course_utils import seismic, seismic2d
+
+    config = config_2d(n, nt)
+    c, source, receivers = survey_2d(config)
+    wavelet = np.asarray(seismic.ricker(config.t, config.peak_frequency), dtype=np.float32)
+    return dict(c=c, source=seismic2d.grid_index(source, config)[:, 0],
+                receivers=seismic2d.grid_index(receivers, config), wavelet=wavelet,
+                dx=config.dx, dt=config.dt, nt=nt)
+
+
+def course_final_2d(problem):
+    """`seismic2d`'s u^nt for the 2D problem (the field after nt steps)."""
+    import numpy as np
+
+    from course_utils import seismic2d
+
+    config = config_2d(problem["c"].shape[0], int(problem["nt"]))
+    return np.asarray(seismic2d.snapshots_at_index(problem["c"], problem["source"], config,
+                                                   config.nt)[0])
+
+
+def float64_final_2d(problem):
+    """The same 2D steps (no sponge) in NumPy float64: u^nt."""
+    import numpy as np
+
+    dx, dt = float(problem["dx"]), float(problem["dt"])
+    r2 = (problem["c"].astype(np.float64) * dt / dx) ** 2
+    spike = np.zeros_like(r2)
+    spike[tuple(problem["source"])] = dt**2 / dx**2
+    u_prev = u = np.zeros_like(r2)
+    for f in problem["wavelet"].astype(np.float64):
+        p = np.pad(u, 1)
+        laplacian = p[2:, 1:-1] + p[:-2, 1:-1] + p[1:-1, 2:] + p[1:-1, :-2] - 4 * u
+        u_prev, u = u, 2 * u - u_prev + r2 * laplacian + f * spike
+    return u
+
+
 def relative_l2(u, reference):
     """||u - reference|| / ||reference||."""
     import numpy as np
@@ -223,39 +311,45 @@ def run_peer(name, problem_path, result_path):
         return dict(data)
 
 
-def compare_peers(sizes=PEER_SIZES, peers=PEERS, workdir=OUT, time_course=True):
+def compare_peers(sizes=PEER_SIZES, peers=PEERS, workdir=OUT, time_course=True, dim=1):
     """Agreement first, then the course's and the peers' times, back to back at each size.
 
+    dim=2: the capstone's 2D solver (sizes are (n, nt) for n x n points), no C loop.
     Skipped peers say why. With time_course=False the course is not timed (tests).
     """
     import numpy as np
 
     workdir.mkdir(exist_ok=True)
     binary = workdir / "leapfrog"
-    if time_course:
+    if time_course and dim == 1:
         subprocess.run(["gcc", "-O3", "-march=native", "-o", str(binary),
                         str(HERE / "leapfrog.c"), "-lm"], check=True)
+    make, course_of, float64_of = ((problem, course_final, float64_final) if dim == 1 else
+                                   (problem_2d, course_final_2d, float64_final_2d))
     missing = {name: peer_missing(name) for name in peers}
     for name, why in missing.items():
         if why:
             print(f"SKIPPING {name}: {why}", file=sys.stderr, flush=True)
     results = []
     for nx, nt in sizes:
-        case = problem(nx, nt)
-        problem_path = workdir / f"problem_{nx}x{nt}.npz"
+        case = make(nx, nt)
+        problem_path = workdir / f"problem_{dim}d_{nx}x{nt}.npz"
         np.savez(problem_path, **case)
-        reference = float64_final(case)
-        course = course_final(case)
+        reference = float64_of(case)
+        course = course_of(case)
         entry = dict(nx=nx, nt=nt, course_error=relative_l2(course, reference),
                      peers={}, skipped={k: v for k, v in missing.items() if v})
         if time_course:
-            entry["course"] = spawn("--solver", "reversible", "--nx", nx, "--nt", nt)
-            entry["c_ms"] = c_forward(binary, nx, nt)
+            solver = ("--solver", "reversible" if dim == 1 else "2d", "--nx", nx, "--nt", nt)
+            entry["course"] = spawn(*solver)
+            entry["course_legacy"] = spawn(*solver, legacy=True)  # the opt-in executor flag
+            if dim == 1:
+                entry["c_ms"] = c_forward(binary, nx, nt)
         for name in peers:
             if missing[name]:
                 continue
             load = os.getloadavg()[0]
-            result = run_peer(name, problem_path, workdir / f"{name}_{nx}x{nt}.npz")
+            result = run_peer(name, problem_path, workdir / f"{name}_{dim}d_{nx}x{nt}.npz")
             peer = dict(error=relative_l2(result["final"], reference),
                         vs_course=relative_l2(result["final"], course.astype(np.float64)),
                         forward_ms=float(result["forward_ms"]),
@@ -266,7 +360,7 @@ def compare_peers(sizes=PEER_SIZES, peers=PEERS, workdir=OUT, time_course=True):
                 peer["solve_error"] = relative_l2(result["final_solve"], reference)
             entry["peers"][name] = peer
         results.append(entry)
-        print(f"peers at {nx} x {nt}: done", flush=True)
+        print(f"{dim}D peers at {nx} x {nt}: done", flush=True)
     return results
 
 
@@ -319,9 +413,11 @@ def main():
         print(f"{nx} x {nt}: done", flush=True)
     experiments = {name: spawn("--experiments", name) for name in ("seed", "course")}
     peers = compare_peers()
+    peers_2d = compare_peers(PEER_SIZES_2D, PEERS_2D, dim=2)
     shards = sharded_shots()
     profiles = profile_steps()
-    results = dict(rows=rows, experiments=experiments, peers=peers, shards=shards,
+    results = dict(rows=rows, experiments=experiments, peers=peers, peers_2d=peers_2d,
+                   shards=shards,
                    profiles=profiles, machine=machine(),
                    load=dict(start=load_start, end=load_average()))
     (OUT / "results.json").write_text(json.dumps(results, indent=1))
@@ -380,22 +476,30 @@ def ratio_text(value):
     return "-" if value != value else f"{value:.2f}"
 
 
-def peer_table(peers, rows):
-    """Side-by-side rows: the course's reversible solver, the peers, peer / course."""
+def size_label(entry, dim=1):
+    """'nx x nt' in 1D, 'n x n x nt' in 2D."""
+    return (f"{entry['nx']} x {entry['nt']}" if dim == 1 else
+            f"{entry['nx']} x {entry['nx']} x {entry['nt']}")
+
+
+def peer_table(peers, rows, names=PEERS, dim=1):
+    """Side-by-side rows: the course's solver, the C loop (1D), the peers, peer / course."""
     by_size = {(row["nx"], row["nt"]): row for row in rows}
-    names = [name for name in PEERS if any(name in entry["peers"] for entry in peers)]
-    header = "| nx x nt | | course | C loop | " + " | ".join(
-        f"{name} | {name} / course" for name in names) + " |"
-    lines = [header, "|---|---|---|---|" + "---|---|" * len(names)]
+    names = [name for name in names if any(name in entry["peers"] for entry in peers)]
+    c_column = " C loop |" if dim == 1 else ""
+    header = (f"| {'nx x nt' if dim == 1 else 'n x n x nt'} | | course |{c_column} "
+              + " | ".join(f"{name} | {name} / course" for name in names) + " |")
+    lines = [header, "|---|---|---|" + "---|" * (dim == 1) + "---|---|" * len(names)]
     quantities = (("forward", "forward_ms", "ms"), ("gradient", "gradient_ms", "ms"),
                   ("peak RSS", "peak_rss_mb", "MB"))
     for entry in peers:
-        row = by_size[(entry["nx"], entry["nt"])]
-        course = entry.get("course", row["reversible"])
-        c_ms = entry.get("c_ms", row["c_ms"])
+        row = by_size.get((entry["nx"], entry["nt"]), {})
+        course = entry.get("course") or row["reversible"]
         for label, key, unit in quantities:
-            c_loop = f"{c_ms:.1f} {unit}" if key == "forward_ms" else "-"
-            cells = [f"{entry['nx']} x {entry['nt']}", label, f"{course[key]:.1f} {unit}", c_loop]
+            cells = [size_label(entry, dim), label, f"{course[key]:.1f} {unit}"]
+            if dim == 1:
+                c_ms = entry.get("c_ms", row.get("c_ms"))
+                cells.append(f"{c_ms:.1f} {unit}" if key == "forward_ms" else "-")
             for name in names:
                 peer = entry["peers"].get(name)
                 if peer is None or peer[key] != peer[key]:
@@ -404,6 +508,16 @@ def peer_table(peers, rows):
                     cells += [f"{peer[key]:.1f} {unit}", ratio_text(peer[key] / course[key])]
             lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def opt_in_note(peers, dim=1):
+    """One line: the course, same run, with the opt-in executor flag."""
+    parts = [f"{size_label(e, dim)}: forward {e['course_legacy']['forward_ms']:.1f} ms, gradient "
+             f"{e['course_legacy']['gradient_ms']:.1f} ms" for e in peers if "course_legacy" in e]
+    if not parts:
+        return []
+    return ["", f"The course with `XLA_FLAGS={LEGACY_RUNTIME}` (XLA:CPU's older executor, an "
+            "opt-in; see Why), timed in the same run: " + "; ".join(parts) + "."]
 
 
 def peer_section(results):
@@ -459,23 +573,93 @@ def peer_section(results):
               + ", ".join(f"{name} {count}" for name, count in threads.items())
               + ". Devito has no gradient from this equation (its adjoints are written by "
               "hand), so it has forward times only.", ""]
-    return lines + peer_table(peers, rows)
+    return lines + peer_table(peers, rows) + opt_in_note(peers)
+
+
+def peer_2d_section(results):
+    peers = results.get("peers_2d", [])
+    lines = ["", "## 2D: the capstone's solver against deepwave", ""]
+    if not peers:
+        return lines + ["**Not measured in this run** (`python benchmarks/run.py --redo "
+                        "peers_2d` measures it).", ""]
+    skipped = {name: why for entry in peers for name, why in entry["skipped"].items()}
+    lines += [f"**{name} was not run: {why}.**" for name, why in skipped.items()]
+    lines += [""] * bool(skipped) + [
+        "`seismic2d.shots`, notebook 13's solver (5-point Laplacian, leapfrog in `lax.scan`, "
+        "the gradient by `jax.grad` through `jax.checkpoint` segments of about sqrt(nt) "
+        "steps, its default), on a square grid of n x n points, nt steps, Courant number 0.5 "
+        "along each axis, c rising with depth from 1.5 to 2 m/s, one source and a receiver at "
+        "every grid point of one line, the sponge off; deepwave 0.1.0's `scalar` in 2D with "
+        "`accuracy=2`, `boundary=\"free\"`, `pml_width=0`, its internal step dt (asserted), "
+        "the source scaled to the same term. Before any time is read, u^nt of each code is "
+        "compared with the same steps in float64 NumPy (relative L2):",
+        "",
+    ]
+    for entry in peers:
+        parts = [f"course {entry['course_error']:.1e}"] + [
+            f"{name} {peer['error']:.1e} (against the course: {peer['vs_course']:.1e})"
+            for name, peer in entry["peers"].items()]
+        lines.append(f"- {size_label(entry, 2)}: " + "; ".join(parts) + ".")
+        lines += [f"  **{name} disagrees** (above {AGREEMENT:g}): its times below are not a "
+                  "comparison of the same computation." for name, peer in entry["peers"].items()
+                  if not agrees(entry, peer)]
+    loads = [peer["load"] for entry in peers for peer in entry["peers"].values()]
+    loads += [entry["course"]["load"] for entry in peers if "course" in entry]
+    lines += ["", f"1-minute load when each code started: {min(loads):.1f} to {max(loads):.1f} "
+              f"on {results['machine']['cores']} cores. Ratios are peer / course, as above. "
+              "deepwave stores the forward wavefield of every step for its gradient; the "
+              "course stores one state per segment and recomputes each segment once.", ""]
+    lines += peer_table(peers, results["rows"], PEERS_2D, dim=2) + opt_in_note(peers, dim=2)
+    return lines + ["", "The course's 2D step is the notebook's: it applies the sponge's "
+                    "terms at every point (a division by 1 + s, even where s = 0) and adds the "
+                    "source as a whole-grid product (f^n times an array that is zero but at "
+                    "the source); deepwave's kernel, without PML, does neither. How much of "
+                    "the forward's gap that accounts for is not measured here."]
+
+
+def opt_in_targets(entry, legacy, size, dim, row):
+    """The same targets for the course run with the opt-in executor flag (same run)."""
+    flag = f"with `XLA_FLAGS={LEGACY_RUNTIME}`"
+    grad = legacy["gradient_ms"] / legacy["forward_ms"]
+    lines = [verdict(grad <= 3, f"{flag}: gradient <= 3x forward at {size}: {grad:.1f}x.")]
+    if dim == 1:
+        c_ratio = legacy["forward_ms"] / entry.get("c_ms", row and row["c_ms"])
+        lines.append(verdict(c_ratio <= 1.5, f"{flag}: forward within 1.5x of the C loop at "
+                             f"{size}: {c_ratio:.1f}x."))
+    for name in ("deepwave", "deepwave_1_thread"):
+        deepwave = entry["peers"].get(name)
+        for label, key in (("forward", "forward_ms"), ("gradient", "gradient_ms")):
+            if deepwave:
+                ahead = deepwave[key] / legacy[key]
+                lines.append(verdict(ahead > 1 and agrees(entry, deepwave),
+                                     f"{flag}: ahead of {name} on {label} at {size}: "
+                                     f"{name} / course = {ahead:.2f}."))
+    return lines
 
 
 def targets(results):
     rows, peers = results["rows"], results["peers"]
     by_size = {(row["nx"], row["nt"]): row for row in rows}
-    lines = ["", "## Targets", "", "Each measured in this run, under the load recorded above (see the "
-             "caveat before the peers table); ratios as in the tables above.", ""]
-    for nx, nt in PEER_SIZES:
-        entry = next((e for e in peers if (e["nx"], e["nt"]) == (nx, nt)), {"peers": {}})
-        course = entry.get("course", by_size[(nx, nt)]["reversible"])
-        size = f"{nx} x {nt}"
+    lines = ["", "## Targets", "", "Each measured in this run, under the load recorded above; "
+             "ratios as in the tables above. Lines starting \"with `XLA_FLAGS=...`\" time the "
+             "course, in the same run, with XLA:CPU's older executor for the whole process: a "
+             "documented opt-in (README, Benchmarks), never set by the course.", ""]
+    cases = [(1, nx, nt, results["peers"]) for nx, nt in PEER_SIZES]
+    cases += [(2, n, nt, results.get("peers_2d", [])) for n, nt in PEER_SIZES_2D]
+    for dim, nx, nt, peers in cases:
+        size = size_label(dict(nx=nx, nt=nt), dim)
+        entry = next((e for e in peers if (e["nx"], e["nt"]) == (nx, nt)), None)
+        if dim == 2 and (entry is None or "course" not in entry):
+            lines.append(f"- not measured: the 2D targets at {size}.")
+            continue
+        entry = entry or {"peers": {}}
+        course = entry.get("course") or by_size[(nx, nt)]["reversible"]
         grad = course["gradient_ms"] / course["forward_ms"]
         lines.append(verdict(grad <= 3, f"gradient <= 3x forward at {size}: {grad:.1f}x."))
-        c_ratio = course["forward_ms"] / entry.get("c_ms", by_size[(nx, nt)]["c_ms"])
-        lines.append(verdict(c_ratio <= 1.5, f"forward within 1.5x of the C loop at {size}: "
-                             f"{c_ratio:.1f}x."))
+        if dim == 1:
+            c_ratio = course["forward_ms"] / entry.get("c_ms", by_size[(nx, nt)]["c_ms"])
+            lines.append(verdict(c_ratio <= 1.5, f"forward within 1.5x of the C loop at "
+                                 f"{size}: {c_ratio:.1f}x."))
         for name in ("deepwave", "deepwave_1_thread"):
             deepwave = entry["peers"].get(name)
             if not deepwave:
@@ -487,6 +671,9 @@ def targets(results):
                 lines.append(verdict(ahead > 1 and agrees(entry, deepwave),
                                      f"ahead of {name} on {label} at {size}: {name} / course "
                                      f"= {ahead:.2f}."))
+        legacy = entry.get("course_legacy")
+        if legacy:
+            lines += opt_in_targets(entry, legacy, size, dim, by_size.get((nx, nt)))
     large = by_size[(16000, 20000)]
     memory = large["reversible"]["peak_rss_mb"]
     sweep = [by_size[(16000, nt)]["reversible"]["peak_rss_mb"] for nt in (5000, 10000, 20000, 40000)]
@@ -525,27 +712,37 @@ def shard_section(results):
     one, two = results["shards"]
     lines = ["", "## Shots spread over devices", "",
              f"`sharded_shots.py`: {one['n_shots']} shots of `seismic.SeismicConfig()` "
-             f"({one['nx']} points, {one['nt']} steps), `seismic.shots`' vmap with the source "
-             "indices sharded along a one-axis device mesh and the velocity replicated "
-             "(`NamedSharding`), so `jit` partitions the shots and the gradient's sum over "
-             "shots is one all-reduce. Each run is a fresh process with "
+             f"({one['nx']} points, {one['nt']} steps), the source indices sharded along a "
+             "one-axis device mesh and the velocity replicated (`NamedSharding`). The forward "
+             "is `seismic.shots`' vmap under `jit`, which partitions the shots. The gradient "
+             "is written per device with `shard_map`: each device differentiates the misfit "
+             "of its own shots, and one `psum` adds the devices' gradients; its compiled "
+             f"program has {two['collectives_in_loops']} cross-device operations inside its "
+             "loops on 2 devices. The same gradient left to `jit`'s partitioner (the sharded "
+             "vmap differentiated whole, column \"partitioned\") has "
+             f"{two['partitioned_collectives_in_loops']}: it sums over devices inside the "
+             "backward time loop, at every step. Each run is a fresh process with "
              "`XLA_FLAGS=--xla_force_host_platform_device_count=N`; the traces equal "
-             f"`seismic.shots`' (largest difference {max(one['max_difference'], two['max_difference']):.1e})"
-             f" and come back sharded as `{two['output_sharding']}` on 2 devices.",
+             f"`seismic.shots`' (largest difference {max(one['max_difference'], two['max_difference']):.1e}),"
+             f" come back sharded as `{two['output_sharding']}` on 2 devices, and the "
+             "gradient equals the unsharded one to "
+             f"{max(one['gradient_difference'], two['gradient_difference']):.1e} (relative).",
              "",
-             "| devices | forward, all shots [ms] | gradient, all shots [ms] | per shot, gradient [ms] | load |",
-             "|---|---|---|---|---|"]
+             "| devices | forward, all shots [ms] | gradient, all shots [ms] | per shot, gradient [ms] | partitioned gradient [ms] | load |",
+             "|---|---|---|---|---|---|"]
     for run in (one, two):
         lines.append(f"| {run['devices']} | {run['forward_ms']:.1f} | {run['gradient_ms']:.1f} "
-                     f"| {run['gradient_ms'] / run['n_shots']:.2f} | {run['load']:.1f} |")
+                     f"| {run['gradient_ms'] / run['n_shots']:.2f} | "
+                     f"{run['partitioned_gradient_ms']:.1f} | {run['load']:.1f} |")
     speedup_f = one["forward_ms"] / two["forward_ms"]
     speedup_g = one["gradient_ms"] / two["gradient_ms"]
     per_shot = one["gradient_ms"] / one["n_shots"]
     lines += ["", f"Two host devices against one: {speedup_f:.2f}x on the forward and "
-              f"{speedup_g:.2f}x on the gradient, on {results['machine']['cores']} cores shared "
-              "with other jobs (the load column): noisy, and each device count compiles its "
-              "own program (16 shots per device against 8), so the ratio is not only the "
-              "second core. The same script, unchanged, on a node with G GPUs makes a G-device "
+              f"{speedup_g:.2f}x on the gradient (the partitioned gradient: "
+              f"{one['partitioned_gradient_ms'] / two['partitioned_gradient_ms']:.2f}x), on "
+              f"{results['machine']['cores']} cores (the load column); each device count "
+              "compiles its own program (16 shots per device against 8), so the ratio is not "
+              "only the second core. The same script, unchanged, on a node with G GPUs makes a G-device "
               "mesh, gives each GPU n_shots / G shots and adds one all-reduce of an nx-vector "
               "per gradient: with the per-shot cost measured here on one CPU device "
               f"({per_shot:.2f} ms per shot for a gradient), 64 shots on 8 devices of this "
@@ -604,25 +801,62 @@ def why_section(results):
         f"{grad_large['gradient_ms'] / grad_large['forward_ms']:.1f}x the forward (main "
         f"table). The backward step launches {small[new]['kernels']:.2f} kernels per step "
         f"against the forward's {small[fwd]['kernels']:.2f} (table above), and at 1000 points "
-        "a step is a few microseconds, where the fixed cost per kernel counts.")
+        "a step is a few microseconds, where the fixed cost per kernel counts. With this "
+        "method the backward step is two stencil sweeps and an accumulation against the "
+        "forward's one sweep, so about 3 forwards is its floor, and the 3x target sits on "
+        "that floor.")
     legacy_small = rows[(1000, 5000)]["reversible_legacy"]["forward_ms"] / rows[(1000, 5000)]["c_ms"]
     legacy_large = rows[(16000, 20000)]["reversible_legacy"]["forward_ms"] / rows[(16000, 20000)]["c_ms"]
+    peers = {(e["nx"], e["nt"]): e for e in results["peers"]}
+    c_step = [1e3 * peers.get(size, {}).get("c_ms", rows[size]["c_ms"]) / size[1]
+              for size in ((1000, 5000), (16000, 20000))]  # us, timed beside the peers
+
+    def both(name, digits=2):
+        return f"{per_step(small, name):.{digits}f} and {per_step(large, name):.{digits}f} us"
+
+    option = "`jax.jit(..., compiler_options={\"xla_cpu_use_thunk_runtime\": False})`"
+
+    def closes(profile, points, c_us):
+        """How much of the course's gap to C the older executor closes, as words."""
+        default, legacy = (per_step(profile, name) for name in (fwd, "forward, pad, legacy executor"))
+        if default <= c_us:
+            return f"runs {default / legacy:.1f}x faster at {points} points (no gap to close)"
+        return (f"closes {100 * min(1, (default - legacy) / (default - c_us)):.0f}% of the "
+                f"gap to C at {points} points")
+
     lines.append(
-        "- **Forward against C.** XLA:CPU's default executor (the thunk runtime) adds a fixed "
-        "cost per kernel and per loop iteration; a step here is "
-        f"{small[fwd]['kernels']:.0f} kernels (the padded copy for the walls, then the fused "
-        "update), which is why the course unrolls 4 steps per iteration (`wave.UNROLL`). With "
-        f"the older executor (`{LEGACY_RUNTIME}`, rows `_legacy`) the same program runs at "
-        f"{legacy_small:.1f}x and {legacy_large:.1f}x the C loop. The course does not set "
-        "that flag for students: it changes a process-wide setting, and newer XLA versions "
-        "drop it. Writing the walls with `jnp.concatenate` instead of `jnp.pad` fuses the "
-        f"step into {large['forward, concatenate']['kernels']:.0f} kernel (same numbers, "
-        f"largest difference {large['forward, concatenate']['max_difference']:.1e}) and "
-        f"takes {per_step(small, 'forward, concatenate'):.2f} against "
-        f"{per_step(small, fwd):.2f} us per step at 1000 points and "
-        f"{per_step(large, 'forward, concatenate'):.1f} against {per_step(large, fwd):.1f} "
-        "at 16000; `wave.second_difference` keeps notebook 04's `jnp.pad`, the form students "
-        "write.")
+        f"- **Forward against C.** The C loop takes {c_step[0]:.2f} and {c_step[1]:.2f} us "
+        "per step at 1000 and 16000 points. The course's step compiled by XLA:CPU's default "
+        f"executor (the thunk runtime) takes {both(fwd)} (table above); the same loop "
+        f"compiled with the older executor for that one function ({option}) takes "
+        f"{both('forward, pad, legacy executor')}: the executor alone "
+        + " and ".join(closes(profile, name, c) for profile, name, c in (
+            (small, "1000", c_step[0]), (large, "16000", c_step[1])))
+        + ". At 16000 points this is not a fixed cost per kernel launch (the course unrolls "
+        "4 steps per iteration against that, `wave.UNROLL`) but slower code per point. "
+        "Carrying the walls as ghost points (levels of nx + 2 points, the "
+        "interior written in place, 1 kernel per step) changes little under the default "
+        f"executor ({both('forward, ghost points')}) and with the older one takes "
+        f"{both('forward, ghost points, legacy executor')}. The course keeps the default "
+        "and notebook 04's form: a per-function option is lost as soon as a student's own "
+        "`jax.jit` wraps the solver, as the notebooks' losses do "
+        f"({both('forward, pad, legacy executor, inside an outer jit')}: the outer "
+        "function's options win), and XLA is removing the older executor (openxla/xla#32926 "
+        "deletes its oneDNN code). For whoever wants it everywhere, the opt-in is "
+        f"`XLA_FLAGS={LEGACY_RUNTIME}` set before Python starts (README, Benchmarks): rows "
+        f"`_legacy` above, {legacy_small:.1f}x and {legacy_large:.1f}x the C loop, and the "
+        "targets marked with the flag. Writing the walls with `jnp.concatenate` instead of "
+        f"`jnp.pad` fuses the step into {large['forward, concatenate']['kernels']:.0f} kernel "
+        f"too and takes {both('forward, concatenate')}. Every variant computes the same "
+        "numbers (largest relative difference "
+        f"{max(v.get('max_difference', 0) for p in (small, large) for k, v in p.items() if k.startswith('forward')):.1e}).")
+    lines.append(
+        "- **The backward step under the older executor.** "
+        f"{both('backward, adjoint field, legacy executor')} against {both(new)} "
+        "(same numbers). With the flag the whole gradient costs "
+        + " and ".join(f"{r['gradient_ms'] / r['forward_ms']:.1f}x" for r in (
+            rows[(1000, 5000)]["reversible_legacy"], rows[(16000, 20000)]["reversible_legacy"]))
+        + " the forward at 1000 x 5000 and 16000 x 20000 (rows `_legacy`).")
     lines.append(
         "- **Memory.** Autodiff through the loop stores both time levels of every step "
         "(nt x nx floats), so its memory doubles with nt; the reversible gradient stores "
@@ -690,6 +924,7 @@ def report(results):
         lines.append(f"| {name} | {e['seconds']:.1f} | {e['constant_error']:.1e} | "
                      f"{e['adam_rmse']:.4f} | {e['lbfgs_rmse']:.4f} |")
     lines += peer_section(results)
+    lines += peer_2d_section(results)
     lines += targets(results)
     lines += profile_section(results)
     lines += shard_section(results)
@@ -700,7 +935,7 @@ def report(results):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--solver", choices=SOLVERS)
+    parser.add_argument("--solver", choices=SOLVERS + ["2d"])
     parser.add_argument("--nx", type=int)
     parser.add_argument("--nt", type=int)
     parser.add_argument("--experiments", choices=["seed", "course"])
@@ -708,7 +943,7 @@ if __name__ == "__main__":
                         help="rewrite RESULTS.md from out/results.json without measuring")
     parser.add_argument("--peers-only", action="store_true",
                         help="measure the peer comparison again, then rewrite RESULTS.md")
-    parser.add_argument("--redo", default="", help="comma-separated: peers, shards, profiles; "
+    parser.add_argument("--redo", default="", help="comma-separated: peers, peers_2d, shards, profiles; "
                         "measure those again into out/results.json, then rewrite RESULTS.md")
     arguments = parser.parse_args()
     if arguments.child:
@@ -716,7 +951,8 @@ if __name__ == "__main__":
     elif arguments.report_only or arguments.peers_only or arguments.redo:
         results = json.loads((OUT / "results.json").read_text())
         redo = set(filter(None, arguments.redo.split(","))) | ({"peers"} if arguments.peers_only else set())
-        sections = dict(peers=compare_peers, shards=sharded_shots, profiles=profile_steps)
+        sections = dict(peers=compare_peers, shards=sharded_shots, profiles=profile_steps,
+                        peers_2d=lambda: compare_peers(PEER_SIZES_2D, PEERS_2D, dim=2))
         for name in sorted(redo):
             results[name] = sections[name]()
             results["load"][name] = load_average()

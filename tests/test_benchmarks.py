@@ -35,7 +35,7 @@ def test_c_loop_computes_the_course_scheme(tmp_path):
     assert checksum == pytest.approx(expected, rel=1e-4)
 
 
-@pytest.mark.parametrize("solver", run.SOLVERS)
+@pytest.mark.parametrize("solver", run.SOLVERS + ["2d"])  # "2d": seismic2d.shots, 50 x 50
 def test_measure_solver_reports_times_and_memory(solver):
     result = run.measure_solver(solver, 50, 20)
     assert result["forward_ms"] > 0 and result["gradient_ms"] > 0
@@ -50,6 +50,13 @@ def test_float64_reference_and_relative_l2_check_the_course():
     assert run.relative_l2(run.course_final(case), reference) < 1e-5
 
 
+def test_float64_reference_checks_the_course_in_2d():
+    case = run.problem_2d(40, 60)
+    reference = run.float64_final_2d(case)
+    assert np.abs(reference).max() > 0  # the source has put a wave in
+    assert run.relative_l2(run.course_final_2d(case), reference) < 1e-5
+
+
 def test_peers_are_skipped_loudly_without_the_benchmark_venv(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(run, "BENCH_PYTHON", tmp_path / "missing" / "python")
     [entry] = run.compare_peers(sizes=[(50, 20)], workdir=tmp_path, time_course=False)
@@ -59,13 +66,14 @@ def test_peers_are_skipped_loudly_without_the_benchmark_venv(tmp_path, monkeypat
     assert entry["course_error"] < 1e-5
 
 
-@pytest.mark.parametrize("peer", run.PEERS)
-def test_peer_computes_the_course_problem(peer, tmp_path):
+@pytest.mark.parametrize("dim, peer", [(1, p) for p in run.PEERS] + [(2, p) for p in run.PEERS_2D])
+def test_peer_computes_the_course_problem(dim, peer, tmp_path):
     why = run.peer_missing(peer)
     if why:
         pytest.skip(f"benchmark peer {peer} not installed ({why}); `make bench` installs it")
-    [entry] = run.compare_peers(sizes=[(200, 300)], peers=(peer,), workdir=tmp_path,
-                                  time_course=False)
+    size = (200, 300) if dim == 1 else (40, 60)  # 1D: nx x nt; 2D: n x n points, nt
+    [entry] = run.compare_peers(sizes=[size], peers=(peer,), workdir=tmp_path,
+                                  time_course=False, dim=dim)
     result = entry["peers"][peer]
     assert run.agrees(entry, result) and result["vs_course"] < 1e-4
     assert result["forward_ms"] > 0 and result["peak_rss_mb"] > 0
@@ -91,15 +99,25 @@ def fake_results():
     variant = dict(kernels=2.0, copies=0.0, arithmetic=20.0, parallel=False, us_per_step=1.0,
                    max_difference=0.0)
     profiles = [dict(nx=nx, nt=nt, variants={name: dict(variant) for name in (
-        "backward, (a, b)", "backward, adjoint field", "forward, pad", "forward, concatenate")})
+        "backward, (a, b)", "backward, adjoint field", "forward, pad", "forward, concatenate",
+        "forward, ghost points", "backward, adjoint field, legacy executor",
+        "forward, pad, legacy executor", "forward, pad, legacy executor, inside an outer jit",
+        "forward, ghost points, legacy executor")})
         for nx, nt in ((1000, 5000), (16000, 5000))]
     shards = [dict(devices=d, n_shots=16, nx=301, nt=1000, output_sharding="PartitionSpec('shots',)",
-                   max_difference=0.0, forward_ms=10.0 / d, gradient_ms=40.0 / d, load=1.0)
+                   max_difference=0.0, gradient_difference=1e-6, collectives_in_loops=0,
+                   partitioned_collectives_in_loops=d - 1, forward_ms=10.0 / d,
+                   gradient_ms=40.0 / d, partitioned_gradient_ms=40.0 * d, load=1.0)
               for d in (1, 2)]
+    peers_2d = [dict(nx=n, nt=nt, course_error=1e-6, skipped={},
+                     course=solver(20.0, 80.0, 300.0), course_legacy=solver(10.0, 60.0, 300.0),
+                     peers={"deepwave": dict(peer, forward_ms=10.0, gradient_ms=100.0,
+                                             peak_rss_mb=600.0)})
+                for n, nt in run.PEER_SIZES_2D]
     experiments = {name: dict(seconds=s, constant_error=1e-4, adam_rmse=0.01, lbfgs_rmse=0.01)
                    for name, s in (("seed", 100.0), ("course", 10.0))}
     machine = dict(cpu="cpu", cores=2, python="3", jax="j", jaxlib="j", gcc="gcc", date="today")
-    return dict(rows=rows, experiments=experiments, peers=peers, shards=shards,
+    return dict(rows=rows, experiments=experiments, peers=peers, peers_2d=peers_2d, shards=shards,
                 profiles=profiles, machine=machine, load=dict(start=[1, 1, 1], end=[1, 1, 1]))
 
 
@@ -115,7 +133,15 @@ def test_report_writes_the_side_by_side_table_and_the_targets():
     assert "- met: ahead of deepwave on forward at 1000 x 5000: deepwave / course = 2.00." in text
     assert "- NOT met: ahead of deepwave on peak memory at 16000 x 20000" in text
     assert "2.0e-02 at 1000 x 5000" in text  # Devito's solve() form, reported
-    assert "| 2 | 5.0 | 20.0 | 1.25 | 1.0 |" in text  # two devices
+    assert "| 2 | 5.0 | 20.0 | 1.25 | 80.0 | 1.0 |" in text  # two devices
+    # 2D: deepwave 10 ms against the course's 20 ms forward; 100 against 80 ms gradient
+    assert "| 200 x 200 x 2000 | forward | 20.0 ms | 10.0 ms | 0.50 |" in text
+    assert "- NOT met: ahead of deepwave on forward at 200 x 200 x 2000: deepwave / course = 0.50." in text
+    assert "- met: ahead of deepwave on gradient at 200 x 200 x 2000: deepwave / course = 1.25." in text
+    assert "- NOT met: gradient <= 3x forward at 200 x 200 x 2000: 4.0x." in text
+    # the opt-in executor flag, same run
+    assert "`: ahead of deepwave on forward at 200 x 200 x 2000: deepwave / course = 1.00." in text
+    assert "200 x 200 x 2000: forward 10.0 ms, gradient 60.0 ms" in text
 
 
 def test_report_says_when_a_peer_was_not_run():
@@ -146,3 +172,6 @@ def test_sharded_shots_split_over_two_forced_host_devices():
     result = json.loads(output.strip().splitlines()[-1])
     assert result["devices"] == 2 and "shots" in result["output_sharding"]
     assert result["max_difference"] < 1e-6
+    assert result["gradient_difference"] < 1e-4  # the shard_map gradient is the gradient
+    assert result["collectives_in_loops"] == 0  # one psum, after the time loops
+    assert result["partitioned_collectives_in_loops"] > 0  # why the gradient is written so
