@@ -397,6 +397,8 @@ def load_average():
 
 def main():
     OUT.mkdir(exist_ok=True)
+    for stale in OUT.glob("*.npz"):  # problems and peers' fields of an earlier run
+        stale.unlink()
     load_start = load_average()
     binary = OUT / "leapfrog"
     subprocess.run(["gcc", "-O3", "-march=native", "-o", str(binary), str(HERE / "leapfrog.c"),
@@ -556,7 +558,7 @@ def peer_section(results):
                   "u_prev/dt^2 + ...), and that form's float32 round-off is far larger here: "
                   + ", ".join(f"{error:.1e} at {entry['nx']} x {entry['nt']}"
                               for entry, error in solve_errors)
-                  + " from float64 (a frequency shift of the smooth pulse)."]
+                  + " from float64."]
     threads = {name: peer["threads"] for entry in peers for name, peer in entry["peers"].items()}
     loads = [peer["load"] for entry in peers for peer in entry["peers"].values()]
     cores = results["machine"]["cores"]
@@ -569,7 +571,11 @@ def peer_section(results):
                   "on a quiet machine before quoting them."]
     lines += ["", "Ratios are peer / course: above 1 the course is ahead (faster, or less "
               "memory). Peak RSS is the whole measuring process (Python, the framework and "
-              "the compiled program included). Threads: JAX uses XLA:CPU's default pool; "
+              "the compiled program included): at 1000 x 5000 mostly the frameworks' own "
+              "footprint, since deepwave's stored wavefield (nx x nt floats, its default "
+              "storage) is 20 MB there and 1280 MB at 16000 x 20000. Threads: JAX uses "
+              "XLA:CPU's default pool, but it runs the forward step on one thread (`parallel` "
+              "in the step table below); "
               + ", ".join(f"{name} {count}" for name, count in threads.items())
               + ". Devito has no gradient from this equation (its adjoints are written by "
               "hand), so it has forward times only.", ""]
@@ -607,7 +613,9 @@ def peer_2d_section(results):
     loads += [entry["course"]["load"] for entry in peers if "course" in entry]
     lines += ["", f"1-minute load when each code started: {min(loads):.1f} to {max(loads):.1f} "
               f"on {results['machine']['cores']} cores. Ratios are peer / course, as above. "
-              "deepwave stores the forward wavefield of every step for its gradient; the "
+              "deepwave, with its default storage (no `checkpoint_segments`), stores the "
+              "forward wavefield of every step for its gradient (n x n x nt floats, 320 MB "
+              "here); the "
               "course stores one state per segment and recomputes each segment once.", ""]
     lines += peer_table(peers, results["rows"], PEERS_2D, dim=2) + opt_in_note(peers, dim=2)
     return lines + ["", "The course's 2D step is the notebook's: it applies the sponge's "
@@ -615,6 +623,27 @@ def peer_2d_section(results):
                     "source as a whole-grid product (f^n times an array that is zero but at "
                     "the source); deepwave's kernel, without PML, does neither. How much of "
                     "the forward's gap that accounts for is not measured here."]
+
+
+def spread(results):
+    """Largest difference [%] between the main table's and the peers' block's timings."""
+    by_size = {(row["nx"], row["nt"]): row for row in results["rows"]}
+    gaps = [0.0]
+    for entry in results["peers"]:
+        row = by_size.get((entry["nx"], entry["nt"]), {})
+        for mine, theirs in (("course", "reversible"), ("course_legacy", "reversible_legacy")):
+            if mine in entry and theirs in row:
+                gaps += [100 * abs(entry[mine][k] / row[theirs][k] - 1)
+                         for k in ("forward_ms", "gradient_ms")]
+    return max(gaps)
+
+
+def best_of(*timings):
+    """The best forward and the best gradient among timings of the same code in one run
+    (the main table's row and the peers' block, each a separate process)."""
+    timings = [t for t in timings if t]
+    return {key: min(t[key] for t in timings) for key in ("forward_ms", "gradient_ms",
+                                                           "peak_rss_mb")}
 
 
 def opt_in_targets(entry, legacy, size, dim, row):
@@ -640,8 +669,10 @@ def opt_in_targets(entry, legacy, size, dim, row):
 def targets(results):
     rows, peers = results["rows"], results["peers"]
     by_size = {(row["nx"], row["nt"]): row for row in rows}
-    lines = ["", "## Targets", "", "Each measured in this run, under the load recorded above; "
-             "ratios as in the tables above. Lines starting \"with `XLA_FLAGS=...`\" time the "
+    lines = ["", "## Targets", "", "Each measured in this run, under the load recorded above. "
+             "The course's times are the best of the run's timings of the same code (the main "
+             "table and the peers' block, separate processes, which differ by up to "
+             f"{spread(results):.0f}% here), so a ratio can differ from the tables'. Lines starting \"with `XLA_FLAGS=...`\" time the "
              "course, in the same run, with XLA:CPU's older executor for the whole process: a "
              "documented opt-in (README, Benchmarks), never set by the course.", ""]
     cases = [(1, nx, nt, results["peers"]) for nx, nt in PEER_SIZES]
@@ -653,7 +684,7 @@ def targets(results):
             lines.append(f"- not measured: the 2D targets at {size}.")
             continue
         entry = entry or {"peers": {}}
-        course = entry.get("course") or by_size[(nx, nt)]["reversible"]
+        course = best_of(entry.get("course"), by_size.get((nx, nt), {}).get("reversible"))
         grad = course["gradient_ms"] / course["forward_ms"]
         lines.append(verdict(grad <= 3, f"gradient <= 3x forward at {size}: {grad:.1f}x."))
         if dim == 1:
@@ -671,7 +702,8 @@ def targets(results):
                 lines.append(verdict(ahead > 1 and agrees(entry, deepwave),
                                      f"ahead of {name} on {label} at {size}: {name} / course "
                                      f"= {ahead:.2f}."))
-        legacy = entry.get("course_legacy")
+        legacy = entry.get("course_legacy") and best_of(
+            entry["course_legacy"], by_size.get((nx, nt), {}).get("reversible_legacy"))
         if legacy:
             lines += opt_in_targets(entry, legacy, size, dim, by_size.get((nx, nt)))
     large = by_size[(16000, 20000)]
@@ -746,8 +778,8 @@ def shard_section(results):
               "mesh, gives each GPU n_shots / G shots and adds one all-reduce of an nx-vector "
               "per gradient: with the per-shot cost measured here on one CPU device "
               f"({per_shot:.2f} ms per shot for a gradient), 64 shots on 8 devices of this "
-              f"speed would take {64 / 8 * per_shot:.0f} ms per gradient at best (a perfect "
-              f"split; the two-device run above reached {speedup_g:.2f} of an ideal 2) instead "
+              f"speed would take {64 / 8 * per_shot:.0f} ms per gradient with a perfect "
+              f"split (the two-device run above reached {speedup_g:.2f}x) instead "
               f"of {64 * per_shot:.0f} ms on one. A GPU's per-shot cost for a problem this small "
               "is not measured here (a 301-point step underfills a GPU; batching several shots "
               "per device is what fills it, and the vmap already does that)."]
@@ -764,47 +796,61 @@ def why_section(results):
     def per_step(variants, name):
         return variants[name]["us_per_step"]
 
+    def growth(name):
+        return per_step(large, name) / per_step(small, name)
+
     lines = ["", "## Why, from the measurements", ""]
     lines.append(
-        "- **The backward step's degradation with nx (fixed).** The transposed step carried "
+        "- **The backward step's arithmetic.** The transposed step carried "
         "as the pair (a, b) -> (-b, a + 2b + D(r2 b)) compiles to "
         f"{small[old]['arithmetic']:.1f} elementwise operations per step inside its fused "
         f"kernels; carried as two levels of the adjoint field, lam^n = 2 lam^(n+1) - "
         f"lam^(n+2) + D(r2 lam^(n+1)), the same numbers take {small[new]['arithmetic']:.1f} "
         "(the source has the same arithmetic: XLA fused the chain of a's and b's of the "
         "unrolled steps into several kernels and recomputed it in each). Timed alone in "
-        f"this run, a backward step took {per_step(small, old):.1f} -> "
-        f"{per_step(small, new):.1f} us at 1000 points and {per_step(large, old):.1f} -> "
-        f"{per_step(large, new):.1f} us at 16000 (old -> new; a forward step "
-        f"{per_step(small, fwd):.1f} and {per_step(large, fwd):.1f} us). The duplicated "
-        "arithmetic grows with nx while the fixed cost per kernel does not, which is "
-        "consistent with the old step's cost growing faster with nx than the forward's"
-        + (" (at 16000 points XLA also splits the backward's kernels across threads, "
-           "`parallel` above, and not the forward's)"
-           if large[old]["parallel"] and not large[fwd]["parallel"] else "")
-        + ". `wave._reversible_bwd` now "
+        f"this run, a backward step took {per_step(small, old):.2f} -> "
+        f"{per_step(small, new):.2f} us at 1000 points and {per_step(large, old):.1f} -> "
+        f"{per_step(large, new):.1f} us at 16000 (old -> new: "
+        f"{100 * (1 - per_step(small, new) / per_step(small, old)):.0f}% and "
+        f"{100 * (1 - per_step(large, new) / per_step(large, old)):.0f}% less). From 1000 to "
+        f"16000 points the new backward step grows {growth(new):.1f}x, the old one "
+        f"{growth(old):.1f}x and the forward step {growth(fwd):.1f}x (16x the points): the "
+        "backward step's growth with nx "
+        + ("still outpaces the forward's" if growth(new) > growth(fwd) else
+           "no longer outpaces the forward's")
+        + (", and at 16000 points XLA splits the backward's kernels across threads and not "
+           "the forward's (`parallel` above); what costs the difference is not established "
+           "here" if large[new]["parallel"] and not large[fwd]["parallel"] else "")
+        + ". `wave._reversible_bwd` "
         "carries the adjoint field (the recurrence notebook 08 derives); its gradients are "
         "the same numbers (largest relative difference of the loops' outputs "
         f"{max(small[new]['max_difference'], large[new]['max_difference']):.1e}; "
         "tests/test_wave.py compares with the autodiff gradient).")
     grad_small = rows[(1000, 5000)]["reversible"]
     grad_large = rows[(16000, 20000)]["reversible"]
+    outside = max(0.0, grad_small["forward_ms"] - 5000 * per_step(small, fwd) / 1e3)
     lines.append(
         "- **Gradient against forward.** A gradient is a forward run plus the backward sweep "
         "(and the misfit and the pullback through the initial conditions). The backward "
         "step rebuilds the earlier level (one stencil), steps the adjoint field (a second "
-        "stencil) and accumulates dL/dr2, reading and writing five arrays where the forward "
-        "touches three. From the loops timed alone, 1 + (backward step / forward step) is "
+        "stencil) and accumulates dL/dr2: it reads six arrays and writes three, where the "
+        "forward step reads three and writes one. From the loops timed alone, 1 + (backward step / forward step) is "
         f"{1 + per_step(small, new) / per_step(small, fwd):.1f} at 1000 points and "
         f"{1 + per_step(large, new) / per_step(large, fwd):.1f} at 16000; the whole gradient "
         f"measured {grad_small['gradient_ms'] / grad_small['forward_ms']:.1f}x and "
         f"{grad_large['gradient_ms'] / grad_large['forward_ms']:.1f}x the forward (main "
         f"table). The backward step launches {small[new]['kernels']:.2f} kernels per step "
         f"against the forward's {small[fwd]['kernels']:.2f} (table above), and at 1000 points "
-        "a step is a few microseconds, where the fixed cost per kernel counts. With this "
-        "method the backward step is two stencil sweeps and an accumulation against the "
-        "forward's one sweep, so about 3 forwards is its floor, and the 3x target sits on "
-        "that floor.")
+        "a step is a few microseconds, where the fixed cost per kernel counts. Counting "
+        "sweeps (a model, not a measurement), the backward step is two stencils and an "
+        "accumulation against the forward's one, so in the time loops a gradient costs "
+        "about 3 forwards or more; measured, the backward step costs "
+        f"{per_step(small, new) / per_step(small, fwd):.1f} and "
+        f"{per_step(large, new) / per_step(large, fwd):.1f} forward steps. The whole "
+        "gradient's ratio at 1000 x 5000 can come out lower because that forward also "
+        f"spends {outside:.1f} of its {grad_small['forward_ms']:.2f} ms outside the time "
+        "loop (the main table's forward minus 5000 steps of the loop timed alone), a cost "
+        "the gradient pays once too.")
     legacy_small = rows[(1000, 5000)]["reversible_legacy"]["forward_ms"] / rows[(1000, 5000)]["c_ms"]
     legacy_large = rows[(16000, 20000)]["reversible_legacy"]["forward_ms"] / rows[(16000, 20000)]["c_ms"]
     peers = {(e["nx"], e["nt"]): e for e in results["peers"]}
@@ -837,15 +883,20 @@ def why_section(results):
         "Carrying the walls as ghost points (levels of nx + 2 points, the "
         "interior written in place, 1 kernel per step) changes little under the default "
         f"executor ({both('forward, ghost points')}) and with the older one takes "
-        f"{both('forward, ghost points, legacy executor')}. The course keeps the default "
+        f"{both('forward, ghost points, legacy executor')}"
+        + (": faster than the C loop at 16000 points, which is a plain loop for reference, "
+           "not a limit. " if per_step(large, "forward, ghost points, legacy executor")
+           < c_step[1] else ". ")
+        + "The course keeps the default "
         "and notebook 04's form: a per-function option is lost as soon as a student's own "
         "`jax.jit` wraps the solver, as the notebooks' losses do "
         f"({both('forward, pad, legacy executor, inside an outer jit')}: the outer "
         "function's options win), and XLA is removing the older executor (openxla/xla#32926 "
-        "deletes its oneDNN code). For whoever wants it everywhere, the opt-in is "
+        "deletes its oneDNN code; with jax 0.7 the flag makes every computation fail, "
+        "jax-ml/jax#30554). For the 1D solver, the opt-in with the locked jax 0.6.2 is "
         f"`XLA_FLAGS={LEGACY_RUNTIME}` set before Python starts (README, Benchmarks): rows "
         f"`_legacy` above, {legacy_small:.1f}x and {legacy_large:.1f}x the C loop, and the "
-        "targets marked with the flag. Writing the walls with `jnp.concatenate` instead of "
+        "targets marked with the flag, which also show it slowing the 2D solver down. Writing the walls with `jnp.concatenate` instead of "
         f"`jnp.pad` fuses the step into {large['forward, concatenate']['kernels']:.0f} kernel "
         f"too and takes {both('forward, concatenate')}. Every variant computes the same "
         "numbers (largest relative difference "
@@ -858,9 +909,12 @@ def why_section(results):
             rows[(1000, 5000)]["reversible_legacy"], rows[(16000, 20000)]["reversible_legacy"]))
         + " the forward at 1000 x 5000 and 16000 x 20000 (rows `_legacy`).")
     lines.append(
-        "- **Memory.** Autodiff through the loop stores both time levels of every step "
-        "(nt x nx floats), so its memory doubles with nt; the reversible gradient stores "
-        "none and stays flat. Reconstruction error: rebuilding 5000 steps backwards in "
+        "- **Memory.** Autodiff through the loop stores one level per step (nt x nx floats: "
+        f"{(rows[(16000, 40000)]['autodiff']['peak_rss_mb'] - rows[(16000, 5000)]['autodiff']['peak_rss_mb']) / 7:.0f} "
+        "MB more per 5000 steps at 16000 points; one float32 level per step is 16000 x 5000 "
+        f"x 4 bytes = {16000 * 5000 * 4 / 2**20:.0f} MB per 5000 steps), "
+        "so its memory grows linearly with nt; the reversible gradient stores none and "
+        "stays flat. Reconstruction error: rebuilding 5000 steps backwards in "
         "float32 returns to the initial state within the bound asserted in "
         "`tests/test_wave.py::test_time_reversal_rebuilds_the_start`, and the two gradients "
         "agree to better than 1e-3 (relative) at the seed size.")

@@ -140,6 +140,13 @@ def test_notebook_runs_and_widgets_render(lab, browser, path):
 PRESENTING = "() => document.body.dataset.jpDeckMode === 'presenting'"
 NOT_PRESENTING = "() => document.body.dataset.jpDeckMode !== 'presenting'"
 ACTIVE = f"() => {CURRENT}.content.activeCellIndex"
+# Stepping shows each cell: at least half of the active cell (or of the window, for a cell
+# taller than the window) is on screen.
+ACTIVE_SHOWN = (f"() => {{ const r = {CURRENT}.content.activeCell.node.getBoundingClientRect();"
+                " const shown = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);"
+                " return r.height > 0 && shown >= 0.5 * Math.min(r.height, innerHeight); }")
+# The deck's scroller: a slide taller than the window scrolls with the wheel.
+SCROLL_TOP = f"() => {CURRENT}.node.querySelector('.jp-WindowedPanel-outer').scrollTop"
 # What the audience sees: cells deck puts on screen, inside the window.
 ON_SCREEN = ("() => [...document.querySelectorAll('.jp-deck-mod-onscreen')].filter(e => {"
              " const r = e.getBoundingClientRect(); return r.height > 0 && r.bottom > 0 &&"
@@ -168,7 +175,9 @@ def command(page, name):
 
 
 def present_to(page, stop):
-    """Step the deck forward until stop(active cell index) or the last slide; the indices."""
+    """Step the deck forward until stop(active cell index) or the last slide; the indices.
+
+    At every step the active cell must be on screen (ACTIVE_SHOWN)."""
     seen = [page.evaluate(ACTIVE)]
     while not stop(seen[-1]):
         command(page, "deck:forward")
@@ -176,6 +185,7 @@ def present_to(page, stop):
         seen.append(page.evaluate(ACTIVE))
         if seen[-1] == seen[-2]:  # the last slide: forward stays put
             break
+        page.wait_for_function(ACTIVE_SHOWN, timeout=5_000)
     return seen
 
 
@@ -183,14 +193,28 @@ def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.fixture
+def slide_page(browser):
+    """A 1280x720 page, its console errors and other hosts watched: (page, errors, hosts,
+    route). Afterwards the deck is left even if the test failed: deck mode is a saved
+    setting, and a later page of the same JupyterLab would open presenting (menus hidden)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    yield (page, *watch(page))
+    try:
+        if page.evaluate(PRESENTING):
+            command(page, "deck:stop")
+            page.wait_for_function(NOT_PRESENTING, timeout=30_000)
+    finally:
+        close(page)
+
+
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_presents_as_slides(lab, browser, path):
+def test_notebook_presents_as_slides(lab, slide_page, path):
     """Slide mode entered, stepped from the first cell to the last, left: no console error,
     no request to another host, every shown cell reached, the notebook file unchanged."""
     base, token, work = lab
     before = digest(work / path.name)
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    errors, hosts, route = watch(page)
+    page, errors, hosts, route = slide_page
     open_notebook(page, base, token, path.name, route)
     page.locator(".jp-NotebookPanel-toolbar [data-jp-item-name='deck']").click()  # Toggle Deck
     page.wait_for_function(PRESENTING, timeout=30_000)
@@ -210,26 +234,37 @@ def test_notebook_presents_as_slides(lab, browser, path):
     assert digest(work / path.name) == before  # presenting never saves
     assert errors == [], errors
     assert hosts == [], f"requests to other hosts: {hosts}"
-    close(page)
 
 
 @pytest.mark.skipif(not any(p.name.startswith("04_") for p in NOTEBOOKS),
                     reason="notebook 04 has no widget")
-def test_wave_explorer_slider_redraws_the_figure_in_a_slide(lab, browser):
-    """The explorer, live in slide mode: a slider moved on its slide redraws the figure."""
+def test_wave_explorer_slider_redraws_the_figure_in_a_slide(lab, slide_page):
+    """The explorer, live in slide mode: run on its slide, then a slider moved there
+    redraws the figure."""
     base, token, _ = lab
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    errors, hosts, route = watch(page)
-    run_all(page, base, token, "04_wave_solver.ipynb", route)
+    page, errors, hosts, route = slide_page
+    run_all(page, base, token, "04_wave_solver.ipynb", route)  # the cells the explorer needs
     cells = nbformat.read(ROOT / "notebooks" / "04_wave_solver.ipynb", as_version=4).cells
     explorer = next(i for i, c in enumerate(cells) if "widgets.wave_explorer(" in c.source)
+    page.evaluate(f"{CURRENT}.content.activeCellIndex = {explorer}")
+    command(page, "notebook:clear-cell-output")  # the widget is made again on its slide
+    assert page.locator(".jupyter-widgets img").count() == 0
     page.evaluate(f"{CURRENT}.content.activeCellIndex = 0")
     command(page, "deck:start")
     page.wait_for_function(PRESENTING, timeout=30_000)
     assert present_to(page, stop=lambda index: index >= explorer)[-1] == explorer
+    command(page, "notebook:run-cell")  # as Shift+Enter would, from the slide
+    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
     page.wait_for_timeout(1000)  # the slide's transition
     image = page.locator(".jupyter-widgets img").first
-    assert image.is_visible() and image.bounding_box()["y"] < 720
+    image.wait_for(timeout=60_000)
+    page.mouse.move(640, 300)
+    for _ in range(10):  # the new output grew the slide: scroll down to it, as a presenter would
+        if image.bounding_box()["y"] < 720 - 250:
+            break
+        page.mouse.wheel(0, 200)
+        page.wait_for_timeout(300)
+    assert image.is_visible() and 0 <= image.bounding_box()["y"] < 720 - 250  # 250 px shown
     before = image.get_attribute("src")
     handle = page.locator(".widget-slider .noUi-handle").nth(1)  # "c right"
     handle.click()
@@ -247,9 +282,13 @@ def test_wave_explorer_slider_redraws_the_figure_in_a_slide(lab, browser):
             break
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "slides_04_explorer.png"))
+    scrolled = page.evaluate(SCROLL_TOP)  # the explorer's slide is taller than the window
+    page.mouse.move(640, 300)
+    page.mouse.wheel(0, -300)
+    page.wait_for_timeout(500)
+    assert page.evaluate(SCROLL_TOP) < scrolled
     assert errors == [], errors
     assert hosts == [], f"requests to other hosts: {hosts}"
-    close(page)
 
 
 def test_projectile_button_aims(lab, browser):

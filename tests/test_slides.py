@@ -36,6 +36,17 @@ def test_slide_metadata_is_what_the_slide_tool_reads(path):
     assert all(c.metadata.slideshow.slide_type == "slide" for c in headings)
 
 
+@pytest.mark.parametrize("name, widget, figure", [
+    ("03_projectile_demo.ipynb", "widgets.projectile_demo(", "widgets.draw_projectile("),
+    ("04_wave_solver.ipynb", "widgets.wave_explorer(", "widgets.draw_explorer(")])
+def test_interactive_widget_has_a_static_figure_before_it(name, widget, figure):
+    """Without a kernel (a projector, GitHub, the website) the stored figure stands in."""
+    cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
+    at = next(i for i, c in enumerate(cells) if widget in c.source)
+    drawn = [c for c in cells[:at] if c.cell_type == "code" and figure in c.source]
+    assert drawn and any("image/png" in o.get("data", {}) for o in drawn[-1].outputs)
+
+
 def test_student_note_continues_the_first_slide():
     notebook = nbformat.read(NOTEBOOKS[0], as_version=4)
     kinds = slide_types(student.student_notebook(notebook, NOTEBOOKS[0].name).cells)
