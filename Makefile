@@ -27,11 +27,12 @@ setup: $(READY)
 check-python:
 	@$(CHECK_PYTHON)
 
-# torch first and alone, with the lock's index line (PyTorch's CPU index: the +cpu build on
-# Linux), then the rest of the lock from PyPI only: one request to that index, not one per package.
+# A fresh .venv each time the lock changes, so a package the lock dropped goes too. Then torch
+# first and alone, with the lock's index line (PyTorch's CPU index: the +cpu build on Linux),
+# then the rest of the lock from PyPI only: one request to that index, not one per package.
 $(READY): requirements.txt pyproject.toml binder/configure_jupyter.py
 	@$(CHECK_PYTHON)
-	$(PYTHON) -m venv $(VENV)
+	rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
 	grep -E '^(--extra-index-url|torch==)' requirements.txt > $(VENV)/requirements-torch.txt
 	$(PY) -m pip install --quiet --no-deps -r $(VENV)/requirements-torch.txt
 	grep -v -E '^--extra-index-url' requirements.txt > $(VENV)/requirements-pypi.txt
