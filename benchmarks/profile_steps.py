@@ -96,10 +96,16 @@ def forward_loop(config, walls="pad", options=None):
     return jax.jit(run, compiler_options=options)
 
 
-def loop_body_counts(compiled_text):
-    """Kernels, copies and elementwise operations per iteration of the program's last loop."""
+def compiled_parts(compiled_text):
+    """The compiled program's computations (name -> text) and its loop bodies' names."""
     computations = {m.group(1): m.group(2) for m in re.finditer(
         r"^(%[\w.\-]+) \(.*?\{\n(.*?)\n\}", compiled_text, re.S | re.M)}
+    return computations, re.findall(r"body=(%[\w.\-]+)", compiled_text)
+
+
+def loop_body_counts(compiled_text):
+    """Kernels, copies and elementwise operations per iteration of the program's last loop."""
+    computations, bodies = compiled_parts(compiled_text)
 
     def operations(name, top=True):
         counts = collections.Counter()
@@ -120,8 +126,7 @@ def loop_body_counts(compiled_text):
                 counts["arithmetic"] += 1
         return counts
 
-    body = re.findall(r"body=(%[\w.\-]+)", compiled_text)[-1]
-    counts = operations(body)
+    counts = operations(bodies[-1])
     return dict(kernels=counts["kernels"] / wave.UNROLL, copies=counts["copy"] / wave.UNROLL,
                 arithmetic=counts["arithmetic"] / wave.UNROLL,
                 parallel="parallel_" in compiled_text)

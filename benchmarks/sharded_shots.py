@@ -6,8 +6,9 @@ partitions it so each device runs its share of shots. The gradient is written pe
 with `shard_map`: each device differentiates the misfit of its own shots and one `psum`
 adds the devices' gradients at the end. Left to `jit`'s partitioner, the sharded vmap's
 gradient sums over devices inside the backward time loop, once per step; it is measured
-too ("partitioned"), with the cross-device operations inside each program's loops. The code does not name a device kind or count: on a node with 8
-GPUs, `jax.devices()` lists the 8 GPUs and the same lines split the shots 8 ways.
+too ("partitioned"), with the cross-device operations inside each program's loops. The
+code does not name a device kind or count: on a node with 8 GPUs, `jax.devices()` lists
+the 8 GPUs and the same lines split the shots 8 ways.
 
 Here, on a CPU, `XLA_FLAGS=--xla_force_host_platform_device_count=N` makes N host devices;
 run.py runs this script once with N=1 and once with N=2, each in a fresh process (the flag is
@@ -24,21 +25,15 @@ import numpy as np
 from jax.experimental.shard_map import shard_map
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from course_utils import seismic, timing
-
-
-def best_ms(fn, args, repeats):
-    """Best of `repeats` blocked runs after a compiling one, in ms (course_utils.timing)."""
-    return 1e3 * timing.time_function(fn, *args, repeats=repeats).best
+from course_utils import seismic
+from profile_steps import best_ms, compiled_parts  # beside this script
 
 
 def collectives_in_loops(compiled_text):
     """Cross-device operations inside the compiled program's loop bodies (0 is the aim)."""
-    computations = {m.group(1): m.group(2) for m in re.finditer(
-        r"^(%[\w.\-]+) \(.*?\{\n(.*?)\n\}", compiled_text, re.S | re.M)}
-    bodies = set(re.findall(r"body=(%[\w.\-]+)", compiled_text))
+    computations, bodies = compiled_parts(compiled_text)
     pattern = r"= \S+ (?:all-reduce|all-gather|collective-permute|all-to-all)[-a-z]*\("
-    return sum(len(re.findall(pattern, computations[name])) for name in bodies
+    return sum(len(re.findall(pattern, computations[name])) for name in set(bodies)
                if name in computations)
 
 
@@ -68,19 +63,20 @@ def measure(n_shots=16, repeats=5):
     observed = jax.jit(traces)(1.05 * c, source_index)  # sharded by shot, as the sources
     forward = jax.jit(traces)
 
+    def misfit(c, source_index, observed):
+        return 0.5 * jnp.sum((traces(c, source_index) - observed) ** 2)
+
     def local_gradient(c, source_index, observed):  # on one device: its own shots
-        misfit = lambda c: 0.5 * jnp.sum((traces(c, source_index) - observed) ** 2)
-        return jax.lax.psum(jax.grad(misfit)(c), "shots")  # the one sum over devices
+        return jax.lax.psum(jax.grad(misfit)(c, source_index, observed), "shots")  # one sum
 
     shots, replicated = PartitionSpec("shots"), PartitionSpec()
     gradient = jax.jit(shard_map(local_gradient, mesh=mesh,
                                  in_specs=(replicated, shots, shots), out_specs=replicated,
                                  check_rep=False))  # loop carries start replicated (zeros)
     # the same gradient left to jit's partitioner: the sharded vmap differentiated whole
-    partitioned = jax.jit(jax.grad(lambda c, s: 0.5 * jnp.sum((traces(c, s) - observed) ** 2)))
+    partitioned = jax.jit(jax.grad(misfit))
     check = jax.jit(traces)(c, source_index)
-    plain = jax.grad(lambda c: 0.5 * jnp.sum((traces(c, np.asarray(source_index))
-                                               - np.asarray(observed)) ** 2))(np.asarray(c))
+    plain = jax.grad(misfit)(*(np.asarray(a) for a in (c, source_index, observed)))
     sharded = gradient(c, source_index, observed)
     reference = seismic.shots(np.asarray(c), config.x[np.asarray(source_index)],
                               config.x[receiver_index], config)
@@ -92,10 +88,11 @@ def measure(n_shots=16, repeats=5):
                 collectives_in_loops=collectives_in_loops(
                     gradient.lower(c, source_index, observed).compile().as_text()),
                 partitioned_collectives_in_loops=collectives_in_loops(
-                    partitioned.lower(c, source_index).compile().as_text()),
+                    partitioned.lower(c, source_index, observed).compile().as_text()),
                 forward_ms=best_ms(forward, (c, source_index), repeats),
                 gradient_ms=best_ms(gradient, (c, source_index, observed), repeats),
-                partitioned_gradient_ms=best_ms(partitioned, (c, source_index), repeats))
+                partitioned_gradient_ms=best_ms(partitioned, (c, source_index, observed),
+                                                repeats))
 
 
 if __name__ == "__main__":
