@@ -71,11 +71,20 @@ def measure_solver(solver, nx, nt):
     else:
         config = wave.WaveConfig(nx=nx, nt=nt, dt=dt)
         forward = jax.jit(lambda c: wave.simulate(c, config, gradient=solver))
-    observed = forward(1.01 * c)
+    return time_forward_and_gradient(forward, c, 1.01, 3 if nx * nt > 1e8 else 5)
+
+
+def time_forward_and_gradient(forward, c, scale, gradient_repeats=5):
+    """Best forward and gradient times [ms] of a jitted `forward`, the gradient of the L2
+    misfit against data from `scale * c`; RSS before the gradient and the peak [MB]."""
+    import jax
+    import jax.numpy as jnp
+
+    observed = forward(scale * c)
     gradient = jax.jit(jax.grad(lambda c: jnp.sum((forward(c) - observed) ** 2)))
     forward_ms = best_time(forward, c, 5)
     before = rss_mb()
-    gradient_ms = best_time(gradient, c, 3 if nx * nt > 1e8 else 5)
+    gradient_ms = best_time(gradient, c, gradient_repeats)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return dict(forward_ms=forward_ms, gradient_ms=gradient_ms, rss_before_mb=before,
                 peak_rss_mb=peak)
@@ -105,21 +114,13 @@ def survey_2d(config):
 def measure_2d(n, nt):
     """`seismic2d.shots` forward and gradient (checkpointed, its default), and peak memory."""
     import jax
-    import jax.numpy as jnp
 
     from course_utils import seismic2d
 
     config = config_2d(n, nt)
     c, source, receivers = survey_2d(config)
     forward = jax.jit(lambda c: seismic2d.shots(c, source, receivers, config))
-    observed = forward(0.99 * c)  # 0.99: stays below c_max
-    gradient = jax.jit(jax.grad(lambda c: jnp.sum((forward(c) - observed) ** 2)))
-    forward_ms = best_time(forward, c, 5)
-    before = rss_mb()
-    gradient_ms = best_time(gradient, c, 5)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return dict(forward_ms=forward_ms, gradient_ms=gradient_ms, rss_before_mb=before,
-                peak_rss_mb=peak)
+    return time_forward_and_gradient(forward, c, 0.99)  # 0.99: stays below c_max
 
 
 def seed_experiments():
