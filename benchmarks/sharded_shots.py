@@ -22,7 +22,6 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.experimental.shard_map import shard_map
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from course_utils import seismic
@@ -70,9 +69,9 @@ def measure(n_shots=16, repeats=5):
         return jax.lax.psum(jax.grad(misfit)(c, source_index, observed), "shots")  # one sum
 
     shots, replicated = PartitionSpec("shots"), PartitionSpec()
-    gradient = jax.jit(shard_map(local_gradient, mesh=mesh,
+    gradient = jax.jit(jax.shard_map(local_gradient, mesh=mesh,
                                  in_specs=(replicated, shots, shots), out_specs=replicated,
-                                 check_rep=False))  # loop carries start replicated (zeros)
+                                 check_vma=False))  # loop carries start replicated (zeros)
     # the same gradient left to jit's partitioner: the sharded vmap differentiated whole
     partitioned = jax.jit(jax.grad(misfit))
     check = jax.jit(traces)(c, source_index)

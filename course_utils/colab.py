@@ -19,7 +19,7 @@ import sys
 from importlib import metadata
 
 # What course_utils imports (pyproject.toml's dependencies less ipywidgets, Colab's own).
-NEEDS = ("jax", "numpy", "optax", "tensorflow-probability", "matplotlib", "tqdm")
+NEEDS = ("jax", "numpy", "optax", "tfp-nightly", "matplotlib", "tqdm")
 REQUIREMENTS = "binder/colab-requirements.txt"
 CELL = '''\
 # On Google Colab only: install course_utils and the exact versions it needs (the course's lock).

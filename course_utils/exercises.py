@@ -19,7 +19,6 @@ points, `check_function` at the inputs it is given.
 """
 
 import numpy as np
-from jax.experimental import enable_x64
 
 DONE, NOT_YET, BLANK = "✓", "✗", "…"
 # check_derivative's default atol, as a fraction of rtol * (largest entry): float32 autodiff
@@ -29,6 +28,13 @@ DONE, NOT_YET, BLANK = "✓", "✗", "…"
 DERIVATIVE_ATOL_FRACTION = 1e-2
 # Where check_derivative evaluates a derivative *function* besides args: args times these.
 NEARBY = (1.0, 1.1, 0.8)
+
+
+def _float64():
+    """JAX in float64 inside a `with` block; jax is imported only when a checker needs it."""
+    import jax
+
+    return jax.enable_x64(True)
 
 
 def _is_blank(answer):
@@ -206,7 +212,7 @@ def finite_differences(f, *args, h=1e-5):
         return _as_array(f(*values))
 
     columns = []
-    with enable_x64():
+    with _float64():
         for k in range(flat.size):
             step = h * max(1.0, abs(flat[k]))
             up, down = flat.copy(), flat.copy()
@@ -282,7 +288,7 @@ def check_adjoint(name, forward, adjoint, input_shape, *, trials=3, rtol=1e-6, s
         return _report(NOT_YET, name, f"expected a function, got {_short(adjoint)}")
     rng = np.random.default_rng(seed)
     worst = 0.0
-    with enable_x64():
+    with _float64():
         for _ in range(trials):
             v = rng.normal(size=input_shape)
             forward_v = _as_array(forward(v))

@@ -10,7 +10,7 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 @pytest.fixture
 def x64():
     """Run a test in float64, for checks tighter than float32 round-off allows."""
-    with jax.experimental.enable_x64():
+    with jax.enable_x64(True):
         yield
 
 

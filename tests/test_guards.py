@@ -152,7 +152,9 @@ def test_shots_match_the_wavefields_they_no_longer_keep():
     traces = seismic.shots(c, [1.0, 2.0], [0.5, 1.5, 2.5], config)
     index = seismic.grid_index([0.5, 1.5, 2.5], config)
     for k, source in enumerate([1.0, 2.0]):
-        np.testing.assert_allclose(traces[k], seismic.wavefield(c, source, config)[:, index])
+        field = seismic.wavefield(c, source, config)
+        np.testing.assert_allclose(traces[k], field[:, index], rtol=1e-5,
+                                   atol=1e-5 * np.abs(field).max())  # float32 round-off
     jaxpr = str(jax.make_jaxpr(lambda c: seismic.shots(c, [1.0, 2.0], [0.5], config))(c))
     assert f"{config.nt},{config.nx}]" not in jaxpr.replace(" ", "")  # no (.., nt, nx) array
 

@@ -56,7 +56,8 @@ def test_shots_stack_single_wavefields():
     data = seismic.shots(c, [0.5, 2.5], [1.0, 1.5, 2.0], CONFIG)
     assert data.shape == (2, CONFIG.nt, 3)
     field = seismic.wavefield(c, 2.5, CONFIG)
-    np.testing.assert_allclose(data[1], field[:, [100, 150, 200]], rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(data[1], field[:, [100, 150, 200]], rtol=1e-5,
+                               atol=1e-5 * np.abs(field).max())  # float32 round-off
 
 
 def test_gradient_matches_finite_differences(x64):

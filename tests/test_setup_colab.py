@@ -57,7 +57,7 @@ def test_cell_on_colab_installs_course_utils_and_exactly_the_pins_it_needs(monke
     needed = colab.needed()
     assert sorted(lines[1:]) == sorted(lock_pins[name] for name in needed)
     # course_utils' own requirements are among them, and none of Colab's kernel packages.
-    assert {"jax", "jaxlib", "optax", "tensorflow-probability", "numpy", "matplotlib"} <= needed
+    assert {"jax", "jaxlib", "optax", "tfp-nightly", "numpy", "matplotlib"} <= needed
     assert not needed & {"ipython", "ipywidgets", "ipykernel", "torch", "jupyterlab"}
 
 

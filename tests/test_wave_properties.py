@@ -8,11 +8,11 @@
 - Random invalid inputs always raise the clear error.
 """
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jax.experimental import enable_x64
 
 from course_utils import wave
 
