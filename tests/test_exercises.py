@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import code_path
 from course_utils import exercises, student
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -257,13 +258,15 @@ def test_student_version_runs_and_every_checker_works_both_ways(path, student_di
     """The student version's cells in order, in one kernel. At each exercise: the blank reads
     "not done yet"; each wrong answer (the cell's "wrong_answers" metadata in place of its
     solution block) is not praised; then the solution passes every check, and the notebook
-    continues from the solved state."""
+    continues from the solved state. This run is also half of the portability run: it uses
+    another CPU code path than the stored outputs' (conftest.CODE_PATHS["student"]), so every
+    lesson a notebook asserts must hold there too."""
     course = {c.id: c for c in nbformat.read(path, as_version=4).cells}
     notebook = nbformat.read(student_dir / path.name, as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(ROOT / "notebooks")}})
     problems = []
-    with client.setup_kernel():
+    with code_path(client, "student"):
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code":
                 continue

@@ -2,7 +2,10 @@
 
 The measured peaks are written to build/notebook_memory.json. The wall-clock time of the
 same run (cells only, kernel start excluded) goes to build/notebook_time.json with the
-machine's load average at the end (a shared machine runs slower). `python3
+machine's load average at the end (a shared machine runs slower). The run is the other half
+of the portability run (conftest.CODE_PATHS["memory"]): XLA:CPU capped at AVX while another
+process keeps one core busy, so every notebook's asserts are checked on a loaded machine and
+another code path, and the times are those of a busy machine (an upper bound). `python3
 docs/site/instructors.py --update` copies both to docs/measurements.json and regenerates the
 table in docs/instructors.md, which the README points to.
 """
@@ -15,6 +18,7 @@ import time
 import nbclient
 import nbformat
 import pytest
+from conftest import code_path
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -35,7 +39,7 @@ def test_notebook_peak_memory_fits_binder(path):
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})
-    with client.setup_kernel():
+    with code_path(client, "memory"):
         start = time.perf_counter()
         for index, cell in enumerate(notebook.cells):
             client.execute_cell(cell, index)
