@@ -9,7 +9,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cf
 START := student/01_pytorch_autograd.ipynb
 
 # The Python versions the lock installs on (tests/test_setup_lock.py resolves it for each):
-# soupsieve 4.1.2 needs 3.11.5, contourpy 1.3.3 has no wheels for 3.10; 3.14 is not resolved.
+# soupsieve 4.1.2 needs 3.11.5, contourpy 1.3.3 has no wheels for 3.10; 3.14 is not tested.
 SUPPORTED := CPython 3.11.5 or newer 3.11, 3.12 or 3.13
 define CHECK_PYTHON
 v=$$($(PYTHON) --version 2>&1); \
