@@ -2,11 +2,13 @@
 Colab only, and nothing on a local or Binder kernel. Colab is simulated: its marker set, pip
 replaced by a recorder, nothing installed."""
 
+import io
 import os
 import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 import types
 
 import nbformat
@@ -20,45 +22,183 @@ REPO = re.search(r"https://mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/", (ROOT / "REA
 PREFIX = f"https://raw.githubusercontent.com/{REPO}/main/"
 
 
+IMAGE = ROOT / "binder" / "colab-image.txt"
+
+
+def colab_image(kind):
+    """{canonical name: version} of Colab's published image `kind` ("cpu" or "gpu")."""
+    versions = {}
+    for line in IMAGE.read_text().splitlines():
+        if line and not line.startswith(("#", "python ")):
+            kinds, pin = line.split()
+            if kind in kinds.split(","):
+                name, version = pin.split("==")
+                versions[colab.canonical(name)] = version
+    return versions
+
+
 def run_cell(monkeypatch, *, env=None, modules=()):
-    """Execute the cell as a kernel would; returns the commands it ran."""
-    calls = []
+    """Execute the cell as a kernel would; returns the commands it ran and set_up's URL."""
+    calls, urls = [], []
     monkeypatch.setattr(subprocess, "run", lambda command, **kw: calls.append((command, kw)))
+    monkeypatch.setattr(colab, "set_up", urls.append)
     monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
     for name, value in (env or {}).items():
         monkeypatch.setenv(name, value)
     for name in modules:
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     exec(compile(colab.cell(REPO), "<colab cell>", "exec"), {})
-    return calls
-
-
-def installed_by(command):
-    """The requirement lines `pip install -r URL` would install, read from this repository."""
-    assert command[:4] == [sys.executable, "-m", "pip", "install"] and command[-2] == "-r"
-    url = command[-1]
-    assert url.startswith(PREFIX), url
-    lines = (ROOT / url[len(PREFIX):]).read_text().splitlines()
-    return [l for l in lines if l and not l.startswith("#")]
+    return calls, urls
 
 
 def test_cell_does_nothing_on_a_local_or_binder_kernel(monkeypatch):
-    assert run_cell(monkeypatch) == []
+    assert run_cell(monkeypatch) == ([], [])
 
 
 @pytest.mark.parametrize("marker", [{"env": {"COLAB_RELEASE_TAG": "release-colab_20261201"}},
                                     {"modules": ["google.colab"]}], ids=["env", "module"])
-def test_cell_on_colab_installs_course_utils_and_exactly_the_pins_it_needs(monkeypatch, marker):
-    calls = run_cell(monkeypatch, **marker)
-    assert len(calls) == 1 and calls[0][1] == {"check": True}
-    lines = installed_by(calls[0][0])
-    assert lines[0] == f"course_utils @ git+https://github.com/{REPO}@main"
-    lock_pins = colab.lock_pins(LOCK)
-    needed = colab.needed()
-    assert sorted(lines[1:]) == sorted(lock_pins[name] for name in needed)
-    # course_utils' own requirements are among them, and none of Colab's kernel packages.
+def test_cell_on_colab_installs_course_utils_alone_then_sets_up(monkeypatch, marker):
+    calls, urls = run_cell(monkeypatch, **marker)
+    assert calls == [([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                       f"course_utils @ git+https://github.com/{REPO}@main"], {"check": True})]
+    assert urls == [PREFIX + colab.REQUIREMENTS] and (ROOT / colab.REQUIREMENTS).exists()
+    needed = colab.needed()  # what the requirements file pins: course_utils' requirements
     assert {"jax", "jaxlib", "optax", "tfp-nightly", "numpy", "matplotlib"} <= needed
     assert not needed & {"ipython", "ipywidgets", "ipykernel", "torch", "jupyterlab"}
+
+
+def test_importing_course_utils_loads_nothing_else():
+    """The cell imports course_utils.colab before the pinned jax is installed."""
+    code = "import sys; from course_utils import colab; print(sorted({'jax', 'numpy', " \
+           "'matplotlib', 'optax'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+class Runtime:
+    """A Colab runtime as published: its image's versions, pip and the restart recorded."""
+
+    def __init__(self, kind, modules):
+        self.versions, self.modules = colab_image(kind), modules
+        self.commands, self.restarts = [], 0
+
+    def version(self, name):
+        return self.versions.get(colab.canonical(name))
+
+    def run(self, command, **kwargs):
+        self.commands.append(command)
+        if command[3:4] == ["install"]:  # pip install: the pins are there afterwards
+            for requirement in command[6:]:
+                name, version = requirement.split("==")
+                self.versions[colab.canonical(name)] = version
+        if command[3:4] == ["uninstall"]:
+            for name in command[6:]:
+                self.versions.pop(colab.canonical(name))
+        return subprocess.CompletedProcess(command, 0, stdout="GPU [CudaDevice(id=0)]\n")
+
+    def restart(self):
+        self.restarts += 1
+        self.modules = {}
+
+    def set_up(self, monkeypatch):
+        text = (ROOT / colab.REQUIREMENTS).read_bytes()
+        monkeypatch.setattr("urllib.request.urlopen", lambda url, timeout: io.BytesIO(text))
+        return colab.set_up(PREFIX + colab.REQUIREMENTS, run=self.run, restart=self.restart,
+                            version=self.version, modules=self.modules)
+
+
+@pytest.mark.parametrize("kind", ["cpu", "gpu"])
+def test_set_up_on_colabs_image_restarts_once_when_a_loaded_package_changes(kind, monkeypatch,
+                                                                             capsys):
+    """A kernel that has imported numpy (Colab's 2.1.3, the lock's differs): the cell installs
+    exactly the pins that differ from the image, replaces tensorflow-probability, keeps the GPU,
+    restarts once, and the second run finds everything in place."""
+    runtime = Runtime(kind, {"numpy": None, "IPython": None})
+    pins = colab.pins_for_this_runtime(LOCK_PINS_TEXT, runtime.version)
+    differ = sorted(f"{n}=={v}" for n, v in pins.items() if colab_image(kind).get(n) != v)
+    assert "numpy==" + pins["numpy"] in differ and "jax==" + pins["jax"] in differ
+    assert runtime.set_up(monkeypatch) == "restarting" and runtime.restarts == 1
+    uninstall, install = runtime.commands
+    assert uninstall[3:] == ["uninstall", "--quiet", "--yes", "tensorflow-probability"]
+    assert install[3:6] == ["install", "--quiet", "--no-deps"] and sorted(install[6:]) == differ
+    if kind == "gpu":  # the CUDA plugin follows jax, so JAX keeps the GPU
+        assert {"jax-cuda12-plugin==" + pins["jax"], "jax-cuda12-pjrt==" + pins["jax"]} <= set(differ)
+    else:
+        assert not [r for r in differ if r.startswith("jax-cuda")]
+    assert "restarting it once" in capsys.readouterr().out
+    runtime.commands.clear()
+    assert runtime.set_up(monkeypatch) == "ready" and runtime.restarts == 1
+    assert [c[1:3] for c in runtime.commands] == [["-c", runtime.commands[0][2]]]  # device only
+    assert "JAX runs on: GPU" in capsys.readouterr().out
+
+
+def test_set_up_installs_without_restart_when_nothing_changed_was_loaded(monkeypatch, capsys):
+    runtime = Runtime("cpu", {"IPython": None, "ipykernel": None})
+    assert runtime.set_up(monkeypatch) == "installed" and runtime.restarts == 0
+    assert "JAX runs on" in capsys.readouterr().out
+
+
+LOCK_PINS_TEXT = (ROOT / colab.REQUIREMENTS).read_text()
+UV = pathlib.Path(sys.executable).parent / "uv"
+
+
+def uv_compile(requirements, constraints=""):
+    """uv's resolution for Colab's Python (3.13) on Linux x86_64, wheels only; (code, text)."""
+    with tempfile.TemporaryDirectory() as folder:
+        source, limits = pathlib.Path(folder, "in.txt"), pathlib.Path(folder, "limits.txt")
+        source.write_text("\n".join(requirements) + "\n")
+        limits.write_text(constraints)
+        command = [str(UV), "pip", "compile", "--no-config", "--no-python-downloads", "--quiet",
+                   "--no-header", "--no-annotate", "--index-url", "https://pypi.org/simple",
+                   "--only-binary", ":all:", "--python-platform", "x86_64-manylinux_2_28",
+                   "--python-version", colab_python(), "-c", str(limits), str(source)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    return result.returncode, result.stdout + result.stderr
+
+
+def colab_python():
+    line = next(l for l in IMAGE.read_text().splitlines() if l.startswith("python "))
+    return line.split()[1]
+
+
+@pytest.mark.parametrize("kind", ["cpu", "gpu"])
+def test_the_pins_resolve_on_colabs_python_and_need_nothing_else(kind):
+    """What set_up installs with --no-deps is complete for Colab's Python: uv resolves the pins
+    (and on the GPU image the CUDA plugin with its CUDA libraries held at the image's versions)
+    to exactly themselves, plus the image's own CUDA libraries. Needs PyPI."""
+    pins = colab.pins_for_this_runtime(LOCK_PINS_TEXT, colab_image(kind).get)
+    requirements = [f"{n}=={v}" for n, v in sorted(pins.items())]
+    if kind == "gpu":
+        requirements = [r.replace("jax-cuda12-plugin==", "jax-cuda12-plugin[with-cuda]==")
+                        for r in requirements]
+    cuda = {n: v for n, v in colab_image(kind).items() if n.startswith("nvidia-")}
+    code, text = uv_compile(requirements, "".join(f"{n}=={v}\n" for n, v in cuda.items()))
+    assert code == 0, f"the Colab pins do not resolve for CPython {colab_python()}:\n{text[-2000:]}"
+    got = {colab.canonical(l.split("==")[0]): l.split("==")[1].strip()
+           for l in text.splitlines() if "==" in l}
+    assert {n: v for n, v in got.items() if not n.startswith("nvidia-")} == pins
+    assert all(cuda[n] == v for n, v in got.items() if n.startswith("nvidia-"))
+
+
+def test_the_widgets_work_with_colabs_ipywidgets(tmp_path):
+    """The course's widget tests, run against Colab's kernel packages (ipywidgets 7, IPython 7,
+    ipykernel 6 at the image's versions) put ahead of the lock's. Needs PyPI."""
+    image = colab_image("cpu")
+    kernel = ["ipywidgets", "widgetsnbextension", "ipython-genutils", "ipykernel", "ipython",
+              "traitlets", "jupyter-client", "backcall", "pickleshare", "decorator", "nest-asyncio"]
+    target = tmp_path / "colab-kernel"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+                    str(target), *(f"{n}=={image[n]}" for n in kernel)], check=True)
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    version = subprocess.run([sys.executable, "-c", "import ipywidgets; print(ipywidgets.__version__)"],
+                             env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert version == image["ipywidgets"]
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "tests/test_widgets.py", "tests/test_projectile.py",
+                             "tests/test_progress.py"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:]
 
 
 def test_colab_requirements_file_is_generated_from_the_lock():
