@@ -56,22 +56,32 @@ def animate_wavefield(frames, x, times, *, title="Wavefield", interval=60):
     return movie
 
 
-# matplotlib's animation controls use Font Awesome icons from a CDN; these are text glyphs.
-_ICONS = {"fa fa-minus": "\u2212", "fa fa-fast-backward": "\u23ee",
-          "fa fa-step-backward": "\u25c1", "fa fa-play fa-flip-horizontal": "\u25c0",
-          "fa fa-pause": "\u23f8", "fa fa-play": "\u25b6", "fa fa-step-forward": "\u25b7",
-          "fa fa-fast-forward": "\u23ed", "fa fa-plus": "+"}
+# matplotlib's animation controls use Font Awesome icons from a CDN; these are plain ASCII
+# labels, which every font has (symbols such as U+23EE show as empty boxes without one).
+_ICONS = {"fa fa-minus": "-", "fa fa-fast-backward": "|&lt;&lt;", "fa fa-step-backward": "|&lt;",
+          "fa fa-play fa-flip-horizontal": "&lt;", "fa fa-pause": "||", "fa fa-play": "&gt;",
+          "fa fa-step-forward": "&gt;|", "fa fa-fast-forward": "&gt;&gt;|", "fa fa-plus": "+"}
 _CDN = re.compile(r'<link rel="stylesheet"\s+href="https://maxcdn\.bootstrapcdn\.com/[^"]+">\s*')
+_IMG = re.compile(r'<img id="(_anim_img[0-9a-f]+)">')
+_FIRST_FRAME = re.compile(r'frames\[0\] = "(data:image/png;base64,[A-Za-z0-9+/=\\\n]+)"')
 
 
 def animation_html(movie):
-    """`movie.to_jshtml()` with its play-bar icons as text: nothing is loaded from the web."""
+    """`movie.to_jshtml()` with its play-bar icons as text and its first frame in the page.
+
+    Nothing is loaded from the web. The first frame is the image's own source, so the movie
+    shows a still where its JavaScript does not run (an untrusted notebook, GitHub, a website
+    that strips scripts); the script replaces it with the animation where it does.
+    """
     html, removed = _CDN.subn("", movie.to_jshtml())
     for name, glyph in _ICONS.items():
         html = html.replace(f'<i class="{name}"></i>', glyph)
-    if removed != 1 or "fa fa-" in html or "bootstrapcdn" in html:
-        raise RuntimeError("matplotlib's animation HTML changed: update plotting._ICONS")
-    return html
+    first, image = _FIRST_FRAME.search(html), _IMG.search(html)
+    if removed != 1 or "fa fa-" in html or "bootstrapcdn" in html or not (first and image):
+        raise RuntimeError("matplotlib's animation HTML changed: update plotting.animation_html")
+    still = first.group(1).replace("\\\n", "")
+    return html.replace(image.group(0), f'<img id="{image.group(1)}" src="{still}" '
+                                        'alt="the animation\'s first frame">', 1)
 
 
 def plot_profiles(x, profiles, *, title="Velocity models", ax=None, **style):
