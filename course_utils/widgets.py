@@ -96,6 +96,23 @@ def draw_projectile(speed, angle, drag, target, launches=None,
     return axes
 
 
+def _with_still(ipywidgets, children, image, title):
+    """A VBox of children whose output also stores its current picture (image/png) and a
+    plain-text line, shown wherever the widget cannot run: a notebook not yet run or not
+    trusted, a slide without a kernel, GitHub, the website. Where a kernel runs it, the live
+    widget is shown as usual. (ipywidgets 7, Colab's, displays widgets its own way: live.)"""
+
+    class Still(ipywidgets.VBox):
+        def _repr_mimebundle_(self, **kwargs):
+            bundle = super()._repr_mimebundle_(**kwargs)
+            bundle["image/png"] = bytes(image.value)
+            bundle["text/plain"] = (f"{title}: the picture at its starting values; run the "
+                                    "cell with a kernel to move the sliders.")
+            return bundle
+
+    return Still(children)
+
+
 def projectile_demo(config=projectile.ProjectileConfig()):
     """Sliders for the launch and the target; a button aims by gradient descent."""
     import ipywidgets
@@ -143,7 +160,7 @@ def projectile_demo(config=projectile.ProjectileConfig()):
     redraw()
     rows = [ipywidgets.HBox(list(sliders.values())[:3]),
             ipywidgets.HBox(list(sliders.values())[3:] + [button, status])]
-    return ipywidgets.VBox(rows + [image])
+    return _with_still(ipywidgets, rows + [image], image, "Projectile demo")
 
 
 def wave_explorer(config=wave.WaveConfig(), every=10):
@@ -178,4 +195,5 @@ def wave_explorer(config=wave.WaveConfig(), every=10):
     for s in sliders.values():
         s.observe(redraw, names="value")
     redraw()
-    return ipywidgets.VBox([ipywidgets.HBox(list(sliders.values())), image])
+    return _with_still(ipywidgets, [ipywidgets.HBox(list(sliders.values())), image], image,
+                       "Wave explorer")

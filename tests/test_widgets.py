@@ -75,3 +75,16 @@ def test_wave_explorer_redraws_when_a_slider_moves(monkeypatch):
     assert bytes(image.value) != first
     sliders[3].value = 0.8
     assert calls[-1]["receiver"] == 0.8
+
+
+@pytest.mark.parametrize("make", [lambda: widgets.wave_explorer(SMALL), widgets.projectile_demo],
+                         ids=["wave_explorer", "projectile_demo"])
+def test_a_widget_stores_its_picture_for_where_it_cannot_run(make):
+    """An unrun or untrusted notebook, a slide without a kernel, the website: the output's
+    image/png is the widget's own picture, and its text says what it is, not a VBox repr."""
+    box = make()
+    bundle = box._repr_mimebundle_()
+    image = box.children[-1]
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # live where a kernel runs
+    assert bundle["image/png"] == bytes(image.value) and bundle["image/png"].startswith(b"\x89PNG")
+    assert "run the cell" in bundle["text/plain"] and "VBox" not in bundle["text/plain"]

@@ -9,6 +9,7 @@ Usage (with .venv-site, see requirements-site.txt): python docs/site/build_site.
 """
 
 import importlib.util
+import json
 import pathlib
 import re
 import shutil
@@ -73,6 +74,16 @@ def readme_for_the_site(text):
     return BADGE.sub(r"[Launch the course on Binder](\1)", text)
 
 
+def hide_colab_cell(path):
+    """Tag the notebook's first code cell, the Colab set-up cell, to be left out of its page
+    (it does nothing off Colab, and would be the first code on every page and in search)."""
+    notebook = json.loads(path.read_text())
+    first = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+    tags = first.setdefault("metadata", {}).setdefault("tags", [])
+    tags.append("remove-cell")
+    path.write_text(json.dumps(notebook, indent=1))
+
+
 def stage(repo):
     """Copy the book's sources to build/site/src and write its _config.yml and _toc.yml."""
     if SRC.exists():
@@ -81,6 +92,8 @@ def stage(repo):
         target = SRC / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
+    for path in notebooks():
+        hide_colab_cell(SRC / "notebooks" / path.name)
     readme = SRC / "README.md"
     readme.write_text(readme_for_the_site(readme.read_text()))
     (SRC / "_toc.yml").write_text(yaml.safe_dump(table_of_contents(), sort_keys=False))
