@@ -86,8 +86,10 @@ def ricker(t, peak_frequency, delay=None):
     return wavelet
 
 
-# Points per wavelength at the peak frequency, in the slowest medium, below which the
-# second-order scheme's dispersion visibly distorts the wavelet (notebook 04 measures it).
+# Points per wavelength at the peak frequency, in the slowest medium, below which the course
+# warns. A rule of thumb, not a threshold: notebook 05 measures a smooth loss (at 10 points,
+# 1-2 % of phase velocity at the peak frequency, and about a third of the wavelet's shape
+# after 5 wavelengths at Courant number 0.4).
 MIN_POINTS_PER_WAVELENGTH = 10
 
 
@@ -100,9 +102,10 @@ def check_sampling(c, config):
         warnings.warn(
             f"The grid under-samples the source: {ppw:.1f} points per wavelength at the "
             f"peak frequency {config.peak_frequency:g} Hz in the slowest medium (c={float(np.min(c)):.3g}"
-            f" m/s, dx={config.dx:.3g} m); at least {MIN_POINTS_PER_WAVELENGTH} are needed "
-            f"before the wavelet is badly distorted (long paths need more). Lower "
-            f"peak_frequency or raise nx.",
+            f" m/s, dx={config.dx:.3g} m), below the rule of thumb of "
+            f"{MIN_POINTS_PER_WAVELENGTH}: numerical dispersion distorts the wavelet more the "
+            f"fewer points and the longer the path (notebook 05). Lower peak_frequency or raise "
+            f"nx.",
             RuntimeWarning, stacklevel=3)
 
 
