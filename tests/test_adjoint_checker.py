@@ -45,7 +45,8 @@ def test_a_true_adjoint_passes(capsys, forward, adjoint, shape):
     (inject, lambda g: np.full(30, np.nan), (30,), "✗ adjoint: contains nan or inf"),
     (inject, lambda g: 1 / 0, (30,), "✗ adjoint: calling it raised ZeroDivisionError"),
     (inject, lambda g: None, (30,), "✗ adjoint: expected real numbers, got None"),
-    (inject, np.ones(30), (30,), "✗ adjoint: expected a function, got array("),
+    (inject, np.ones(30), (30,), "✗ adjoint: expected a function (your code, which the check runs on random "
+     "arrays of its own), got a value typed in: array("),
 ])
 def test_wrong_adjoints_never_pass(capsys, forward, adjoint, shape, message):
     assert feedback(capsys, "adjoint", forward, adjoint, shape).startswith(message)
@@ -60,3 +61,27 @@ def test_blank_reads_not_done_yet(capsys):
 def test_runs_in_float64_and_reports_the_error(capsys):
     rounded = lambda r: np.float32(1 + 1e-5) * jnp.zeros(20).at[INDEX].add(r)
     assert "(relative error 1e-05)" in feedback(capsys, "adjoint", sample, rounded, (20,))
+
+
+# Second round (issue 24): these passed before.
+
+def test_an_adjoint_that_zeroes_its_input_in_place_fails(capsys):
+    """<F v, w> was computed after the adjoint ran, on the w it had zeroed."""
+    def zeroing(w):
+        w[...] = 0
+        return np.zeros(20)
+    assert feedback(capsys, "adjoint", sample, zeroing, (20,)).startswith(
+        "✗ adjoint: not yet: the dot-product test fails")
+
+
+def test_the_random_pairs_cannot_be_regenerated(capsys):
+    """With the fixed seed 0, v could be regenerated and scaled to pass without any adjoint."""
+    def replaying(w):
+        v = np.random.default_rng(0).normal(size=20)
+        return v * np.vdot(sample(v), w) / np.vdot(v, v)
+    assert feedback(capsys, "adjoint", sample, replaying, (20,)).startswith("✗ adjoint: not yet")
+    seen = []
+    for _ in range(2):
+        feedback(capsys, "adjoint", sample, lambda r: seen.append(np.array(r)) or np.bincount(
+            INDEX, weights=r, minlength=20), (20,))
+    assert not np.allclose(seen[0], seen[3])  # each call draws its own pairs

@@ -160,3 +160,90 @@ def test_check_derivative_of_a_constant_function_never_passes(capsys, a, b, cons
 def test_hypothesis_is_the_locked_version():
     lock = (pathlib.Path(__file__).resolve().parents[1] / "requirements.txt").read_text()
     assert f"hypothesis=={hypothesis.__version__}\n" in lock
+
+
+# The second round's rules (issue 24)
+
+bad_rtols = st.one_of(st.floats(1.0, 1e300), st.floats(-1e300, -1e-300),
+                      st.sampled_from([np.inf, -np.inf, np.nan]))
+bad_atols = st.one_of(st.floats(-1e300, -1e-300), st.sampled_from([np.inf, -np.inf, np.nan]))
+
+
+@PROPERTIES
+@given(case=expected_and_noise(), rtol=bad_rtols, atol=bad_atols, which=st.integers(0, 1))
+def test_an_invalid_tolerance_never_passes(capsys, case, rtol, atol, which):
+    expected, noise = case
+    tolerance = {"rtol": rtol} if which == 0 else {"atol": atol}
+    assert verdict(capsys, exercises.check_close, "x", expected + noise, expected,
+                   **tolerance) == "✗"
+    assert verdict(capsys, exercises.check_function, "f", lambda: expected, lambda: expected,
+                   [()], **tolerance) == "✗"
+
+
+anything = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.text(max_size=5), st.floats(), st.integers(),
+              st.just(...), hnp.arrays(st.sampled_from([np.float64, np.int8, np.bool_, complex]),
+                                       hnp.array_shapes(min_dims=0, max_dims=2, min_side=0,
+                                                        max_side=3))),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.tuples(inner),
+                            st.dictionaries(st.text(max_size=2), inner, max_size=2)),
+    max_leaves=4)
+
+
+@PROPERTIES
+@given(a=anything, b=anything, c=anything)
+def test_checkers_never_raise_whatever_they_are_given(capsys, a, b, c):
+    """One line of feedback, never an exception, and never praise for a non-number."""
+    verdicts = [verdict(capsys, exercises.check_close, "x", a, b),
+                verdict(capsys, exercises.check_function, "x", lambda *args: a, lambda *args: b, c),
+                verdict(capsys, exercises.check_derivative, "x", a, lambda *args: 0.0, b),
+                verdict(capsys, exercises.check_derivative, "x", lambda *args: a, np.sum, b),
+                verdict(capsys, exercises.check_adjoint, "x", lambda v: v, lambda w: a, c)]
+    assert set(verdicts) <= {"✓", "✗", "…"}
+
+
+@PROPERTIES
+@given(matrix=hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 4)),
+                         elements=st.floats(-10, 10)), data=st.data())
+def test_changing_the_inputs_in_place_never_passes(capsys, matrix, data):
+    """The references are computed first and the student's code gets copies."""
+    v = data.draw(hnp.arrays(np.float64, matrix.shape[1], elements=st.floats(0.5, 2)))
+    assume(np.linalg.norm(matrix @ v) > 1e-3 * np.linalg.norm(matrix) * np.linalg.norm(v))
+    def zeroing(x):
+        x[...] = 0
+        return matrix @ x
+    before = v.copy()
+    assert verdict(capsys, exercises.check_function, "Av", zeroing, lambda x: matrix @ x,
+                   [(v,)]) == "✗"
+    def adjoint_zeroing(w):
+        w[...] = 0
+        return np.zeros(matrix.shape[1])
+    assert verdict(capsys, exercises.check_adjoint, "At", lambda x: matrix @ x, adjoint_zeroing,
+                   (matrix.shape[1],)) == "✗"
+    cube = lambda x: np.sum(matrix @ x**3)  # noqa: E731
+    def moving(x):  # moves x to ones, where its answer is right
+        x[...] = 1
+        return 3 * (matrix.sum(axis=0)) * x**2
+    assume(not np.allclose(3 * matrix.sum(axis=0) * v**2, 3 * matrix.sum(axis=0), rtol=1e-2))
+    assert verdict(capsys, exercises.check_derivative, "g", moving, cube, v) == "✗"
+    np.testing.assert_array_equal(v, before)  # the caller's array is untouched
+
+
+@PROPERTIES
+@given(scale=st.floats(1e-3, 1e3), x0=hnp.arrays(np.float64, 3, elements=st.floats(-5, 5)),
+       power=st.sampled_from([2, 3, 4]))
+def test_a_right_derivative_at_a_stationary_point_passes(capsys, scale, x0, power):
+    """f = scale * sum((x - x0)**power) at x0: the gradient is zero there."""
+    f = lambda x: scale * np.sum((x - x0) ** power)  # noqa: E731
+    assert verdict(capsys, exercises.check_derivative, "g", np.zeros(3), f, x0.copy()) == "✓"
+    assert verdict(capsys, exercises.check_derivative, "g",
+                   lambda x: scale * power * (x - x0) ** (power - 1), f, x0.copy()) == "✓"
+
+
+@PROPERTIES
+@given(value=st.one_of(values, hnp.arrays(np.float64, shapes, elements=values)))
+def test_a_value_where_a_function_is_required_never_passes(capsys, value):
+    f = lambda x: np.sum(x**2) / 2  # noqa: E731
+    x = np.asarray(value, dtype=np.float64)
+    assert verdict(capsys, exercises.check_derivative, "g", x, f, x,
+                   function_required=True) == "✗"

@@ -3,6 +3,7 @@
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 
@@ -227,3 +228,187 @@ def test_the_command_line_reports_per_notebook(course, tmp_path, run_tool):
 def test_make_student_runs_the_tool_from_notebooks_to_student():
     makefile = (pathlib.Path(__file__).resolve().parents[1] / "Makefile").read_text()
     assert "$(PY) -m course_utils.student notebooks student\n" in makefile
+
+
+# Second round (issue 24): each of these lost a student's work or leaked an answer before.
+
+def answer_leaks():
+    details = nbformat.v4.new_markdown_cell("<details><summary>Answer</summary>2</details>")
+    tagged_upper = nbformat.v4.new_markdown_cell("The answer is 2.",
+                                                 metadata={"tags": ["Solution"]})
+    tagged_plural = nbformat.v4.new_markdown_cell("The answer is 2.",
+                                                  metadata={"tags": ["solutions"]})
+    in_metadata = nbformat.v4.new_code_cell("x = 1", metadata={"note": "# BEGIN SOLUTION x = 2"})
+    exercises = nbformat.v4.new_markdown_cell("## Exercises")
+    attached = nbformat.v4.new_markdown_cell("![answer](attachment:answer.png)")
+    attached.attachments = {"answer.png": {"image/png": "iVBORw0KGgo="}}
+    return [
+        ([details], "cell 2 (markdown), line 1: a <details> block would be copied"),
+        ([tagged_upper], "cell 2 (markdown): tag 'Solution' looks like 'solution' but is not"),
+        ([tagged_plural], "cell 2 (markdown): tag 'solutions' looks like 'solution' but is not"),
+        ([in_metadata], "cell 2 (code): a solution marker in the cell's metadata"),
+        ([exercises, attached], "cell 3 (markdown): attachments (answer.png) in the exercises"),
+    ]
+
+
+@pytest.mark.parametrize("cells, message", answer_leaks(),
+                         ids=["details", "Solution", "solutions", "cell-metadata", "attachment"])
+def test_answers_hidden_other_than_by_markers_are_refused(cells, message):
+    notebook = notebook_with(nbformat.v4.new_markdown_cell("text"), *cells)
+    with pytest.raises(student.StudentVersionError, match=re.escape(f"03_x.ipynb, {message}")):
+        student.student_notebook(notebook, name="03_x.ipynb")
+
+
+def test_a_marker_in_the_notebooks_metadata_is_refused():
+    notebook = notebook_with(nbformat.v4.new_markdown_cell("text"))
+    notebook.metadata["notes"] = {"draft": "#BEGIN_SOLUTION the answer is 2"}
+    with pytest.raises(student.StudentVersionError,
+                       match=re.escape("03_x.ipynb: a solution marker in the notebook's metadata")):
+        student.student_notebook(notebook, name="03_x.ipynb")
+
+
+def test_an_attachment_before_the_exercises_is_copied():
+    figure = nbformat.v4.new_markdown_cell("![sketch](attachment:sketch.png)")
+    figure.attachments = {"sketch.png": {"image/png": "iVBORw0KGgo="}}
+    result = student.student_notebook(notebook_with(figure), name="01_x.ipynb")
+    assert result.cells[2].attachments == figure.attachments
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+@pytest.mark.parametrize("force", [False, True])
+def test_a_target_file_that_is_a_source_file_is_refused(course, tmp_path, run_tool, link, force):
+    """Per-file symlinks, or hard links as `cp -al notebooks student` makes: writing through
+    them replaced the solutions."""
+    (tmp_path / "student").mkdir()
+    for source in course.iterdir():
+        (os.symlink if link == "symlink" else os.link)(source, tmp_path / "student" / source.name)
+    before = snapshot(course)
+    result = run_tool("notebooks", "student", *(["--force"] if force else []), cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("course_utils.student: error: student/01_a.ipynb is the same "
+                                    "file as notebooks/01_a.ipynb (a symlink, a hard link")
+    assert len(result.stderr.splitlines()) == 1
+    assert snapshot(course) == before
+    assert sorted(p.name for p in (tmp_path / "student").iterdir()) == ["01_a.ipynb", "02_b.ipynb"]
+
+
+def test_the_source_folder_under_another_name_is_refused(course, tmp_path, run_tool, monkeypatch):
+    """A bind mount of notebooks/, or `Notebooks` on a case-insensitive file system: another
+    path to the same folder, which path strings do not reveal (the device and inode do)."""
+    (tmp_path / "mount").mkdir()
+    def identity(path):  # what os.stat says of the mount: the source folder's device and inode
+        status = os.stat(course if pathlib.Path(path).name == "mount" else path)
+        return status.st_dev, status.st_ino
+    monkeypatch.setattr(student, "_identity", identity, raising=False)
+    before = snapshot(course)
+    result = run_tool("notebooks", "mount", "--force", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "target 'mount' is the source folder 'notebooks' or inside it" in result.stderr
+    assert snapshot(course) == before and not list((tmp_path / "mount").iterdir())
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_swapped_arguments_are_refused(course, tmp_path, run_tool, force):
+    assert run_tool("notebooks", "student", cwd=tmp_path).returncode == 0
+    before, mine = snapshot(course), snapshot(tmp_path / "student")
+    extra = ["--force"] if force else []
+    result = run_tool("student", "notebooks", *extra, cwd=tmp_path)
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
+    assert result.stderr == (
+        "course_utils.student: error: source folder 'student' holds student versions (e.g. "
+        "01_a.ipynb, written by this tool), not the course's notebooks; are the arguments "
+        "swapped? Run: python -m course_utils.student notebooks student\n")
+    # A target holding course notebooks, whatever the source: never replaced.
+    shutil.copytree(course, tmp_path / "copy")
+    result = run_tool("copy", "notebooks", *extra, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("course_utils.student: error: target folder 'notebooks' "
+                                    "holds course notebooks with solutions (e.g. 01_a.ipynb)")
+    assert snapshot(course) == before and snapshot(tmp_path / "student") == mine
+
+
+def test_a_new_file_from_an_earlier_run_is_never_taken_as_a_course_notebook(course, tmp_path,
+                                                                            run_tool):
+    (course / "01_a.new.ipynb").write_text((course / "01_a.ipynb").read_text())
+    result = run_tool("notebooks", "student", cwd=tmp_path)
+    assert result.returncode == 1 and "holds student versions (e.g. 01_a.new.ipynb" in (
+        result.stderr)
+
+
+def change_course(course, text):
+    updated = nbformat.read(course / "01_a.ipynb", as_version=4)
+    updated.cells.append(nbformat.v4.new_markdown_cell(text))
+    nbformat.write(updated, course / "01_a.ipynb")
+
+
+def work_in(path):
+    mine = nbformat.read(path, as_version=4)
+    mine.cells[2].source = mine.cells[2].source.replace("answer = ...", "answer = x + 1")
+    nbformat.write(mine, path)
+    return path.read_text()
+
+
+def test_a_new_file_the_student_worked_in_is_never_overwritten(course, tmp_path, capsys):
+    target = tmp_path / "student"
+    student.write_student_versions(course, target)
+    change_course(course, "First change.")
+    assert student.write_student_versions(course, target) == [target / "01_a.new.ipynb"]
+    worked = work_in(target / "01_a.new.ipynb")
+    capsys.readouterr()
+    change_course(course, "Second change.")
+    assert student.write_student_versions(course, target) == [target / "01_a.new-2.ipynb"]
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"newer version available: wrote {target / '01_a.new-2.ipynb'} beside "
+        f"{target / '01_a.ipynb'} (yours, kept; you have worked in 01_a.new*.ipynb, kept)")
+    assert (target / "01_a.new.ipynb").read_text() == worked
+    assert "Second change." in (target / "01_a.new-2.ipynb").read_text()
+    assert student.write_student_versions(course, target) == []  # and it says it is there
+    assert "01_a.new-2.ipynb is already beside" in capsys.readouterr().out
+    # A .new file no one has worked in is simply the older course version: replaced.
+    work_in(target / "01_a.new-2.ipynb")
+    (target / "01_a.new.ipynb").unlink()
+    student.write_student_versions(course, tmp_path / "other")
+    shutil.copy(tmp_path / "other" / "01_a.ipynb", target / "01_a.new.ipynb")
+    change_course(course, "Third change.")
+    assert student.write_student_versions(course, target) == [target / "01_a.new.ipynb"]
+    assert "Third change." in (target / "01_a.new.ipynb").read_text()
+
+
+def test_force_keeps_a_backup_of_what_it_replaces_and_says_so(course, tmp_path, capsys):
+    target = tmp_path / "student"
+    student.write_student_versions(course, target)
+    worked = work_in(target / "01_a.ipynb")
+    (target / "01_a.backup.ipynb").write_text("an older backup")
+    capsys.readouterr()
+    assert student.write_student_versions(course, target, force=True) == [target / "01_a.ipynb"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"wrote {target / '01_a.ipynb'} (the file it replaces is kept as "
+        f"{target / '01_a.backup-2.ipynb'})",
+        f"up to date: {target / '02_b.ipynb'}"]
+    assert (target / "01_a.backup-2.ipynb").read_text() == worked
+    assert (target / "01_a.backup.ipynb").read_text() == "an older backup"
+    assert "answer = ...  # YOUR CODE HERE" in (target / "01_a.ipynb").read_text()
+
+
+def test_a_change_of_metadata_alone_is_not_a_new_course_version(course, tmp_path, capsys):
+    target = tmp_path / "student"
+    student.write_student_versions(course, target)
+    rerun = nbformat.read(course / "01_a.ipynb", as_version=4)
+    rerun.metadata["language_info"] = {"name": "python", "version": "3.12.99"}
+    rerun.cells[1].metadata["execution"] = {"iopub.status.idle": "2026-12-06T10:00:00Z"}
+    nbformat.write(rerun, course / "01_a.ipynb")
+    capsys.readouterr()
+    assert student.write_student_versions(course, target) == []
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"up to date: {target / '01_a.ipynb'} (yours, kept)")
+
+
+def test_a_corrupt_source_notebook_is_one_line_and_writes_nothing(course, tmp_path, run_tool):
+    (course / "02_b.ipynb").write_text('{"cells": [')
+    result = run_tool("notebooks", "student", cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("course_utils.student: error: notebooks/02_b.ipynb is not a "
+                                    "readable notebook (")
+    assert result.stderr.endswith("; restore it, e.g. with git checkout.\n")
+    assert not (tmp_path / "student").exists()
