@@ -20,7 +20,7 @@ if ! echo "$$v" | awk '{ split($$2, v, "."); ok = v[1] == 3 && ((v[2] == 11 && v
 fi
 endef
 
-.PHONY: setup check-python lab student test test-unit test-notebooks bench execute clean set-repo student-branch site
+.PHONY: setup check-python lab student present test test-unit test-notebooks bench execute clean set-repo student-branch site
 
 setup: $(READY)
 
@@ -49,6 +49,11 @@ lab: $(READY) student
 # Student versions of the notebooks, exercise solutions taken out; never overwrites yours.
 student: $(READY)
 	$(PY) -m course_utils.student notebooks student
+
+# Presenting copies for an instructor: the solved notebooks, stored outputs kept, each
+# exercise's solution folded; made afresh each time (present/ is no one's work).
+present: $(READY)
+	$(PY) -m course_utils.present notebooks present
 
 # Colab opens notebooks from GitHub, where student/ is not (it is generated): this commits
 # fresh student versions on top of HEAD to the branch `student`, which the README's Colab
