@@ -15,7 +15,6 @@ import jax
 import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from course_utils import _checks, progress, wave
 
@@ -111,6 +110,7 @@ class _Recorder:
 
     def wrap(self, loss_fn):
         """`loss_fn` that also reports each evaluation, and its gradient's norm, here."""
+        import optax  # here, not at the top: importing inversion stays light (and below)
 
         @jax.custom_vjp
         def recorded(params):
@@ -208,6 +208,8 @@ def run_adam(loss_fn, params, *, learning_rate, num_steps, progress=True):
     _checks.positive_int("num_steps", num_steps)
     recorder = _Recorder("Adam", num_steps, progress, start=params)
     value_and_grad = jax.value_and_grad(recorder.wrap(loss_fn))
+    import optax
+
     optimizer = optax.adam(learning_rate)
 
     def one_step(carry, _):
@@ -291,6 +293,8 @@ def run_lbfgs_optax(loss_fn, params, *, max_iterations, tolerance=1e-8, memory=1
     _checks.positive_int("memory", memory)
     recorder = _Recorder("L-BFGS (optax)", None, progress, line_search=True, start=params)
     loss_fn = recorder.wrap(loss_fn)
+    import optax
+
     optimizer = optax.lbfgs(memory_size=memory)
     value_and_grad = optax.value_and_grad_from_state(loss_fn)
 

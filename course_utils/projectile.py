@@ -10,7 +10,6 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from course_utils import _checks
 
@@ -84,6 +83,8 @@ def fit_launch(target, speed, angle, drag, *, learning_rate=0.5, num_steps=200,
     _checks.positive_number("learning_rate", learning_rate)
     _checks.positive_int("num_steps", num_steps)
     loss = lambda p: miss(p[0], p[1], drag, target, config)
+    import optax  # here, not at the top: widgets imports this module for its pictures
+
     optimizer = optax.adam(learning_rate)
 
     def one_step(carry, _):
