@@ -10,10 +10,6 @@ For the forward step, ways of writing the walls of the second difference:
 - "concatenate": the shifted copies built by `jnp.concatenate` with one zero;
 - "ghost points": the levels carried with one zero beyond each wall, shape (nx + 2,), the
   interior written in place (`.at[1:-1].set`).
-Variants marked "legacy executor" are the same loop compiled with XLA:CPU's older executor
-for that one function (`jax.jit(..., compiler_options=LEGACY)`, not a process-wide flag);
-"..., inside an outer jit" wraps that function in a plain `jax.jit`, as a student's own
-jitted loss would, which compiles everything with the outer function's options.
 Each variant is compiled for a size, its loop body read from `compiled.as_text()` (kernels
 launched, carry copies, elementwise operations inside the fused kernels, per time step) and
 timed: the variants take turns, 5 rounds of 3 runs, and each keeps its best. Prints JSON;
@@ -32,11 +28,10 @@ import numpy as np
 from course_utils import timing, wave
 
 ARITHMETIC = ("add", "subtract", "multiply", "negate", "divide")
-LEGACY = {"xla_cpu_use_thunk_runtime": False}  # XLA:CPU's pre-0.4.32 executor, per function
 ROUNDS = 5
 
 
-def backward_sweep(config, carry_adjoint_field, options=None):
+def backward_sweep(config, carry_adjoint_field):
     """The reversible gradient's backward loop alone, as a jitted function of (c, u_bar)."""
     difference = wave.second_difference
 
@@ -62,10 +57,10 @@ def backward_sweep(config, carry_adjoint_field, options=None):
         body = body_lam if carry_adjoint_field else body_ab
         return jax.lax.fori_loop(0, config.nt, body, carry, unroll=wave.UNROLL)
 
-    return jax.jit(sweep, compiler_options=options)
+    return jax.jit(sweep)
 
 
-def forward_loop(config, walls="pad", options=None):
+def forward_loop(config, walls="pad"):
     """`config.nt` leapfrog steps, the walls written one of three ways (see the top)."""
 
     def second_difference(u):
@@ -93,7 +88,7 @@ def forward_loop(config, walls="pad", options=None):
                                      unroll=wave.UNROLL)[1][1:-1]
         return jax.lax.fori_loop(0, config.nt, body, start, unroll=wave.UNROLL)[1]
 
-    return jax.jit(run, compiler_options=options)
+    return jax.jit(run)
 
 
 def compiled_parts(compiled_text):
@@ -141,17 +136,11 @@ def profile(nx, nt):
     config = wave.WaveConfig(nx=nx, nt=nt, dt=0.5 / (nx - 1))
     c = jnp.linspace(0.9, 1.0, nx)
     u_bar = wave.simulate(c, config)
-    legacy_forward = forward_loop(config, options=LEGACY)
     variants = {"backward, (a, b)": backward_sweep(config, False),
                 "backward, adjoint field": backward_sweep(config, True),
                 "forward, pad": forward_loop(config),
                 "forward, concatenate": forward_loop(config, "concatenate"),
-                "forward, ghost points": forward_loop(config, "ghost points"),
-                "backward, adjoint field, legacy executor": backward_sweep(config, True, LEGACY),
-                "forward, pad, legacy executor": legacy_forward,
-                "forward, pad, legacy executor, inside an outer jit": jax.jit(legacy_forward),
-                "forward, ghost points, legacy executor": forward_loop(config, "ghost points",
-                                                                       LEGACY)}
+                "forward, ghost points": forward_loop(config, "ghost points")}
     results = {}
     outputs = {}
     for name, fn in variants.items():

@@ -23,7 +23,6 @@ OUT = HERE / "out"
 SIZES = [(1000, 5000), (4000, 5000), (16000, 5000), (16000, 10000), (16000, 20000),
          (16000, 40000)]
 SOLVERS = ["seed", "autodiff", "reversible"]
-LEGACY_RUNTIME = "--xla_cpu_use_thunk_runtime=false"  # XLA:CPU's pre-0.4.32 executor
 PEER_SIZES = [(1000, 5000), (16000, 20000)]
 PEERS = ("deepwave", "deepwave_1_thread", "devito")
 PEER_SIZES_2D = [(200, 2000)]  # n x n points, nt steps: the capstone's solver at a user's size
@@ -190,13 +189,10 @@ def child(args):
     print(json.dumps(result))
 
 
-def spawn(*arguments, legacy=False):
-    env = dict(os.environ)
-    if legacy:
-        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " " + LEGACY_RUNTIME).strip()
+def spawn(*arguments):
     load = os.getloadavg()[0]
     output = subprocess.run([sys.executable, __file__, "--child", *map(str, arguments)],
-                            env=env, check=True, capture_output=True, text=True).stdout
+                            check=True, capture_output=True, text=True).stdout
     return dict(json.loads(output.strip().splitlines()[-1]), load=load)
 
 
@@ -343,7 +339,6 @@ def compare_peers(sizes=PEER_SIZES, peers=PEERS, workdir=OUT, time_course=True, 
         if time_course:
             solver = ("--solver", "reversible" if dim == 1 else "2d", "--nx", nx, "--nt", nt)
             entry["course"] = spawn(*solver)
-            entry["course_legacy"] = spawn(*solver, legacy=True)  # the opt-in executor flag
             if dim == 1:
                 entry["c_ms"] = c_forward(binary, nx, nt)
         for name in peers:
@@ -409,9 +404,6 @@ def main():
         row = dict(nx=nx, nt=nt, c_ms=c_forward(binary, nx, nt))
         for solver in SOLVERS:
             row[solver] = spawn("--solver", solver, "--nx", nx, "--nt", nt)
-            if (nx, nt) in ((1000, 5000), (16000, 20000)):
-                row[solver + "_legacy"] = spawn("--solver", solver, "--nx", nx, "--nt", nt,
-                                                legacy=True)
         rows.append(row)
         print(f"{nx} x {nt}: done", flush=True)
     experiments = {name: spawn("--experiments", name) for name in ("seed", "course")}
@@ -513,16 +505,6 @@ def peer_table(peers, rows, names=PEERS, dim=1):
     return lines
 
 
-def opt_in_note(peers, dim=1):
-    """One line: the course, same run, with the opt-in executor flag."""
-    parts = [f"{size_label(e, dim)}: forward {e['course_legacy']['forward_ms']:.1f} ms, gradient "
-             f"{e['course_legacy']['gradient_ms']:.1f} ms" for e in peers if "course_legacy" in e]
-    if not parts:
-        return []
-    return ["", f"The course with `XLA_FLAGS={LEGACY_RUNTIME}` (XLA:CPU's older executor, an "
-            "opt-in; see Why), timed in the same run: " + "; ".join(parts) + "."]
-
-
 def peer_section(results):
     peers, rows = results["peers"], results["rows"]
     lines = ["", "## Against deepwave and Devito", ""]
@@ -580,7 +562,7 @@ def peer_section(results):
               + ", ".join(f"{name} {count}" for name, count in threads.items())
               + ". Devito has no gradient from this equation (its adjoints are written by "
               "hand), so it has forward times only.", ""]
-    return lines + peer_table(peers, rows) + opt_in_note(peers)
+    return lines + peer_table(peers, rows)
 
 
 def peer_2d_section(results):
@@ -618,7 +600,7 @@ def peer_2d_section(results):
               "forward wavefield of every step for its gradient (n x n x nt floats, 320 MB "
               "here); the "
               "course stores one state per segment and recomputes each segment once.", ""]
-    lines += peer_table(peers, results["rows"], PEERS_2D, dim=2) + opt_in_note(peers, dim=2)
+    lines += peer_table(peers, results["rows"], PEERS_2D, dim=2)
     return lines + ["", "The course's 2D step is the notebook's: it applies the sponge's "
                     "terms at every point (a division by 1 + s, even where s = 0) and adds the "
                     "source as a whole-grid product (f^n times an array that is zero but at "
@@ -632,10 +614,9 @@ def spread(results):
     gaps = [0.0]
     for entry in results["peers"]:
         row = by_size.get((entry["nx"], entry["nt"]), {})
-        for mine, theirs in (("course", "reversible"), ("course_legacy", "reversible_legacy")):
-            if mine in entry and theirs in row:
-                gaps += [100 * abs(entry[mine][k] / row[theirs][k] - 1)
-                         for k in ("forward_ms", "gradient_ms")]
+        if "course" in entry and "reversible" in row:
+            gaps += [100 * abs(entry["course"][k] / row["reversible"][k] - 1)
+                     for k in ("forward_ms", "gradient_ms")]
     return max(gaps)
 
 
@@ -647,35 +628,13 @@ def best_of(*timings):
                                                            "peak_rss_mb")}
 
 
-def opt_in_targets(entry, legacy, size, dim, row):
-    """The same targets for the course run with the opt-in executor flag (same run)."""
-    flag = f"with `XLA_FLAGS={LEGACY_RUNTIME}`"
-    grad = legacy["gradient_ms"] / legacy["forward_ms"]
-    lines = [verdict(grad <= 3, f"{flag}: gradient <= 3x forward at {size}: {grad:.1f}x.")]
-    if dim == 1:
-        c_ratio = legacy["forward_ms"] / entry.get("c_ms", row and row["c_ms"])
-        lines.append(verdict(c_ratio <= 1.5, f"{flag}: forward within 1.5x of the C loop at "
-                             f"{size}: {c_ratio:.1f}x."))
-    for name in ("deepwave", "deepwave_1_thread"):
-        deepwave = entry["peers"].get(name)
-        for label, key in (("forward", "forward_ms"), ("gradient", "gradient_ms")):
-            if deepwave:
-                ahead = deepwave[key] / legacy[key]
-                lines.append(verdict(ahead > 1 and agrees(entry, deepwave),
-                                     f"{flag}: ahead of {name} on {label} at {size}: "
-                                     f"{name} / course = {ahead:.2f}."))
-    return lines
-
-
 def targets(results):
     rows, peers = results["rows"], results["peers"]
     by_size = {(row["nx"], row["nt"]): row for row in rows}
     lines = ["", "## Targets", "", "Each measured in this run, under the load recorded above. "
              "The course's times are the best of the run's timings of the same code (the main "
              "table and the peers' block, separate processes, which differ by up to "
-             f"{spread(results):.0f}% here), so a ratio can differ from the tables'. Lines starting \"with `XLA_FLAGS=...`\" time the "
-             "course, in the same run, with XLA:CPU's older executor for the whole process: a "
-             "documented opt-in (README, Benchmarks), never set by the course.", ""]
+             f"{spread(results):.0f}% here), so a ratio can differ from the tables'.", ""]
     cases = [(1, nx, nt, results["peers"]) for nx, nt in PEER_SIZES]
     cases += [(2, n, nt, results.get("peers_2d", [])) for n, nt in PEER_SIZES_2D]
     for dim, nx, nt, peers in cases:
@@ -703,10 +662,6 @@ def targets(results):
                 lines.append(verdict(ahead > 1 and agrees(entry, deepwave),
                                      f"ahead of {name} on {label} at {size}: {name} / course "
                                      f"= {ahead:.2f}."))
-        legacy = entry.get("course_legacy") and best_of(
-            entry["course_legacy"], by_size.get((nx, nt), {}).get("reversible_legacy"))
-        if legacy:
-            lines += opt_in_targets(entry, legacy, size, dim, by_size.get((nx, nt)))
     large = by_size[(16000, 20000)]
     memory = large["reversible"]["peak_rss_mb"]
     sweep = [by_size[(16000, nt)]["reversible"]["peak_rss_mb"] for nt in (5000, 10000, 20000, 40000)]
@@ -852,8 +807,6 @@ def why_section(results):
         f"spends {outside:.1f} of its {grad_small['forward_ms']:.2f} ms outside the time "
         "loop (the main table's forward minus 5000 steps of the loop timed alone), a cost "
         "the gradient pays once too.")
-    legacy_small = rows[(1000, 5000)]["reversible_legacy"]["forward_ms"] / rows[(1000, 5000)]["c_ms"]
-    legacy_large = rows[(16000, 20000)]["reversible_legacy"]["forward_ms"] / rows[(16000, 20000)]["c_ms"]
     peers = {(e["nx"], e["nt"]): e for e in results["peers"]}
     c_step = [1e3 * peers.get(size, {}).get("c_ms", rows[size]["c_ms"]) / size[1]
               for size in ((1000, 5000), (16000, 20000))]  # us, timed beside the peers
@@ -861,54 +814,18 @@ def why_section(results):
     def both(name, digits=2):
         return f"{per_step(small, name):.{digits}f} and {per_step(large, name):.{digits}f} us"
 
-    option = "`jax.jit(..., compiler_options={\"xla_cpu_use_thunk_runtime\": False})`"
-
-    def closes(profile, points, c_us):
-        """How much of the course's gap to C the older executor closes, as words."""
-        default, legacy = (per_step(profile, name) for name in (fwd, "forward, pad, legacy executor"))
-        if default <= c_us:
-            return f"runs {default / legacy:.1f}x faster at {points} points (no gap to close)"
-        return (f"closes {100 * min(1, (default - legacy) / (default - c_us)):.0f}% of the "
-                f"gap to C at {points} points")
-
     lines.append(
         f"- **Forward against C.** The C loop takes {c_step[0]:.2f} and {c_step[1]:.2f} us "
-        "per step at 1000 and 16000 points. The course's step compiled by XLA:CPU's default "
-        f"executor (the thunk runtime) takes {both(fwd)} (table above); the same loop "
-        f"compiled with the older executor for that one function ({option}) takes "
-        f"{both('forward, pad, legacy executor')}: the executor alone "
-        + " and ".join(closes(profile, name, c) for profile, name, c in (
-            (small, "1000", c_step[0]), (large, "16000", c_step[1])))
-        + ". At 16000 points this is not a fixed cost per kernel launch (the course unrolls "
-        "4 steps per iteration against that, `wave.UNROLL`) but slower code per point. "
-        "Carrying the walls as ghost points (levels of nx + 2 points, the "
-        "interior written in place, 1 kernel per step) changes little under the default "
-        f"executor ({both('forward, ghost points')}) and with the older one takes "
-        f"{both('forward, ghost points, legacy executor')}"
-        + (": faster than the C loop at 16000 points, which is a plain loop for reference, "
-           "not a limit. " if per_step(large, "forward, ghost points, legacy executor")
-           < c_step[1] else ". ")
-        + "The course keeps the default "
-        "and notebook 04's form: a per-function option is lost as soon as a student's own "
-        "`jax.jit` wraps the solver, as the notebooks' losses do "
-        f"({both('forward, pad, legacy executor, inside an outer jit')}: the outer "
-        "function's options win), and XLA is removing the older executor (openxla/xla#32926 "
-        "deletes its oneDNN code; with jax 0.7 the flag makes every computation fail, "
-        "jax-ml/jax#30554). For the 1D solver, the opt-in with the locked jax 0.6.2 is "
-        f"`XLA_FLAGS={LEGACY_RUNTIME}` set before Python starts (README, Benchmarks): rows "
-        f"`_legacy` above, {legacy_small:.1f}x and {legacy_large:.1f}x the C loop, and the "
-        "targets marked with the flag, which also show it slowing the 2D solver down. Writing the walls with `jnp.concatenate` instead of "
-        f"`jnp.pad` fuses the step into {large['forward, concatenate']['kernels']:.0f} kernel "
-        f"too and takes {both('forward, concatenate')}. Every variant computes the same "
-        "numbers (largest relative difference "
-        f"{max(v.get('max_difference', 0) for p in (small, large) for k, v in p.items() if k.startswith('forward')):.1e}).")
-    lines.append(
-        "- **The backward step under the older executor.** "
-        f"{both('backward, adjoint field, legacy executor')} against {both(new)} "
-        "(same numbers). With the flag the whole gradient costs "
-        + " and ".join(f"{r['gradient_ms'] / r['forward_ms']:.1f}x" for r in (
-            rows[(1000, 5000)]["reversible_legacy"], rows[(16000, 20000)]["reversible_legacy"]))
-        + " the forward at 1000 x 5000 and 16000 x 20000 (rows `_legacy`).")
+        "per step at 1000 and 16000 points; the course's step as XLA:CPU compiles it takes "
+        f"{both(fwd)} (table above). Carrying the walls as ghost points (levels of nx + 2 "
+        f"points, the interior written in place) takes {both('forward, ghost points')}; "
+        "writing the walls with `jnp.concatenate` instead of `jnp.pad` fuses the step into "
+        f"{large['forward, concatenate']['kernels']:.0f} kernel and takes "
+        f"{both('forward, concatenate')}. Every variant computes the same numbers (largest "
+        "relative difference "
+        f"{max(v.get('max_difference', 0) for p in (small, large) for k, v in p.items() if k.startswith('forward')):.1e}). "
+        "XLA:CPU's older executor, which closed most of this gap with jax 0.6, is gone: "
+        "jax 0.10 ignores its flag and refuses its per-function option.")
     lines.append(
         "- **Memory.** Autodiff through the loop stores one level per step (nt x nx floats: "
         f"{(rows[(16000, 40000)]['autodiff']['peak_rss_mb'] - rows[(16000, 5000)]['autodiff']['peak_rss_mb']) / 7:.0f} "
@@ -951,7 +868,7 @@ def report(results):
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        for solver in SOLVERS + [s + "_legacy" for s in SOLVERS]:
+        for solver in SOLVERS:
             if solver not in row:
                 continue
             r = row[solver]
@@ -960,9 +877,6 @@ def report(results):
                 f"{r['gradient_ms']:.1f} | {r['gradient_ms'] / r['forward_ms']:.1f} | "
                 f"{r['peak_rss_mb']:.0f} | {row['c_ms']:.2f} |")
     lines += [
-        "",
-        "Rows marked `_legacy` ran with `XLA_FLAGS=" + LEGACY_RUNTIME + "`, XLA:CPU's older "
-        "executor (see below).",
         "",
         "![time and memory against nt](scaling.png)",
         "",
