@@ -88,8 +88,8 @@ binder/requirements.txt: requirements.txt
 	{ echo "# Generated from ../requirements.txt by 'make binder/requirements.txt': the same lock."; \
 	  grep -v '^#' requirements.txt; } > $@
 
-# The course's GitHub repository, named in the Binder badge, the Colab links and cells, and
-# binder/colab-requirements.txt: set it once, e.g. `make set-repo REPO=owner/name`.
+# The course's GitHub repository, named in the Binder badge, the Colab links and the
+# notebooks' Colab cells: set it once, e.g. `make set-repo REPO=owner/name`.
 set-repo:
 	$(PYTHON) binder/set_repo.py $(REPO)
 

@@ -2,9 +2,8 @@
 
     make set-repo REPO=owner/name      (runs: python binder/set_repo.py owner/name)
 
-The repository is named in the README's Binder badge and Colab links, in
-binder/colab-requirements.txt (where Colab installs course_utils from) and in each notebook's
-Colab cell. This reads the current name from the README's badge and rewrites it in those URLs,
+The repository is named in the README's Binder badge and Colab links and in each notebook's
+Colab cell (where Colab installs course_utils and its pins from). This reads the current name from the README's badge and rewrites it in those URLs,
 nowhere else.
 """
 
@@ -29,8 +28,7 @@ def current_repo(readme):
 
 def files(root=ROOT):
     """The files that name the repository."""
-    return [root / "README.md", root / "binder" / "colab-requirements.txt",
-            *sorted((root / "notebooks").glob("[0-9]*.ipynb"))]
+    return [root / "README.md", *sorted((root / "notebooks").glob("[0-9]*.ipynb"))]
 
 
 def set_repo(repo, root=ROOT):

@@ -6,7 +6,7 @@ dependencies; importing the package loads nothing else), then calls `set_up`, wh
 the lock's pins of what the course needs (`binder/colab-requirements.txt`, generated from the
 lock here) where Colab's versions differ:
 
-    python -m course_utils.colab OWNER/REPO > binder/colab-requirements.txt
+    python -m course_utils.colab > binder/colab-requirements.txt
 
 A running kernel keeps the version of a module it has already imported, so when the install
 changes a package the kernel has loaded, `set_up` restarts the runtime itself, once, and says
@@ -14,7 +14,7 @@ so; run the cell again and it finds everything in place. On a GPU runtime it als
 CUDA plugin of the course's jax, so JAX keeps the GPU, and it says which device JAX runs on.
 Colab's kernel packages (IPython and its dependencies, ipywidgets) stay Colab's own:
 replacing them would break its front end. The course is tested against Colab's published
-package lists (binder/colab-image.txt).
+package lists (binder/colab/, Google's files verbatim).
 """
 
 import functools
@@ -75,16 +75,16 @@ def lock_pins(lock_text):
     return pins
 
 
-def requirements_text(repo, lock_text):
-    """The Colab requirements file: course_utils from `repo` on GitHub, then the lock's pins."""
+def requirements_text(lock_text):
+    """The Colab requirements file: the lock's pins of what course_utils needs (the cell
+    installs course_utils itself, from GitHub)."""
     pins = lock_pins(lock_text)
     missing = sorted(needed() - set(pins))
     if missing:
         raise ValueError(f"The lock has no pin for {missing}; course_utils needs them on Colab.")
-    lines = [f"course_utils @ git+https://github.com/{repo}@main"]
-    lines += sorted(pins[name] for name in needed())
+    lines = sorted(pins[name] for name in needed())
     header = ("# Installed by the first cell of each notebook on Google Colab only. Generated from\n"
-              "# ../requirements.txt by `python -m course_utils.colab OWNER/REPO`: do not edit.\n")
+              "# ../requirements.txt by `python -m course_utils.colab`: do not edit.\n")
     return header + "\n".join(lines) + "\n"
 
 
@@ -163,4 +163,4 @@ def cell(repo):
 
 if __name__ == "__main__":
     with open(os.path.join(os.path.dirname(__file__), "..", "requirements.txt")) as lock:
-        sys.stdout.write(requirements_text(sys.argv[1], lock.read()))
+        sys.stdout.write(requirements_text(lock.read()))

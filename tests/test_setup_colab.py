@@ -22,18 +22,28 @@ REPO = re.search(r"https://mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/", (ROOT / "REA
 PREFIX = f"https://raw.githubusercontent.com/{REPO}/main/"
 
 
-IMAGE = ROOT / "binder" / "colab-image.txt"
+COLAB = ROOT / "binder" / "colab"  # Google's published lists, verbatim (binder/colab/README.md)
+FREEZE = {"cpu": COLAB / "pip-freeze.txt", "gpu": COLAB / "pip-freeze.gpu.txt"}
 
 
 def colab_image(kind):
-    """{canonical name: version} of Colab's published image `kind` ("cpu" or "gpu")."""
+    """{canonical name: version} of Colab's published image `kind` ("cpu" or "gpu").
+
+    `pip freeze` writes `name==version`, or `name @ url` for a direct install, whose version is
+    read from the wheel's file name where it is one (`torch-2.11.0%2Bcpu-cp313-...whl`)."""
     versions = {}
-    for line in IMAGE.read_text().splitlines():
-        if line and not line.startswith(("#", "python ")):
-            kinds, pin = line.split()
-            if kind in kinds.split(","):
-                name, version = pin.split("==")
-                versions[colab.canonical(name)] = version
+    for line in FREEZE[kind].read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        if "==" in line:
+            name, version = line.split("==")
+        else:
+            name, url = (part.strip() for part in line.split(" @ "))
+            wheel = re.search(r"/([^/]+)-([^-/]+)-[^/]*\.whl", url.replace("%2B", "+"))
+            if not wheel:
+                continue  # a source tree or a git checkout: no version the course can compare
+            version = wheel.group(2)
+        versions[colab.canonical(name)] = version.strip()
     return versions
 
 
@@ -158,8 +168,11 @@ def uv_compile(requirements, constraints=""):
 
 
 def colab_python():
-    line = next(l for l in IMAGE.read_text().splitlines() if l.startswith("python "))
-    return line.split()[1]
+    """Colab's Python version, from its published os-info.txt (the CPU and GPU images agree)."""
+    versions = {re.search(r"^Python (\S+)$", (COLAB / name).read_text(), re.M)[1]
+                for name in ("os-info.txt", "os-info-gpu.txt")}
+    assert len(versions) == 1, f"Colab's CPU and GPU images name different Pythons: {versions}"
+    return versions.pop()
 
 
 @pytest.mark.parametrize("kind", ["cpu", "gpu"])
@@ -203,14 +216,14 @@ def test_the_widgets_work_with_colabs_ipywidgets(tmp_path):
 
 def test_colab_requirements_file_is_generated_from_the_lock():
     text = (ROOT / colab.REQUIREMENTS).read_text()
-    assert text == colab.requirements_text(REPO, LOCK), (
-        f"{colab.REQUIREMENTS} is stale: python -m course_utils.colab {REPO} > {colab.REQUIREMENTS}")
+    assert text == colab.requirements_text(LOCK), (
+        f"{colab.REQUIREMENTS} is stale: python -m course_utils.colab > {colab.REQUIREMENTS}")
 
 
 def test_a_pin_missing_from_the_lock_is_named():
     lock = "\n".join(l for l in LOCK.splitlines() if not l.startswith("optax=="))
     with pytest.raises(ValueError, match=r"The lock has no pin for \['optax'\]"):
-        colab.requirements_text(REPO, lock)
+        colab.requirements_text(lock)
 
 
 def test_cell_is_ascii_and_uses_no_shell_magics():
