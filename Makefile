@@ -119,7 +119,8 @@ $(BENCH_READY): benchmarks/requirements-bench.txt requirements.txt
 	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps -r benchmarks/requirements-bench.txt
 	touch $@
 
-# Writes benchmarks/RESULTS.md: the course against the seed, the C loop, deepwave and Devito.
+# Writes benchmarks/results.json, then RESULTS.md from it: the course against the seed, the C
+# loop, deepwave and Devito, over several rounds (`benchmarks/run.py --report-only` rewrites it).
 bench: $(READY) $(BENCH_READY)
 	BENCH_PYTHON=$(BENCH_VENV)/bin/python $(PY) benchmarks/run.py
 

@@ -2,48 +2,63 @@
 
 Runs in the benchmark virtualenv (.venv-bench, `make bench` builds it from
 benchmarks/requirements-bench.txt), never in the course's: it imports torch, deepwave and
-devito, and no JAX. `run.py` calls it, one process per code and size:
+devito, and no JAX. `collect.py` calls it (`run` below), one process per code, size and round:
 
-    python peers.py deepwave PROBLEM.npz RESULT.npz
+    python peers.py deepwave PROBLEM.npz RESULT.npz REPEATS
 
 (or deepwave_1_thread: the same with one thread, or devito).
-PROBLEM.npz holds the course's problem, written by `run.py`, so every code starts from the
+PROBLEM.npz holds the course's problem (`problems.py`), so every code starts from the
 same numbers: in 1D c, u0, u1 (float32), dx, dt, nt; in 2D (the capstone's solver, deepwave
 only) c of shape (nz, nx), the source's and receivers' grid indices, the wavelet, dx, dt, nt.
 RESULT.npz gets the final wavefield (u^{nt+1} in 1D, u^nt in 2D), the best forward and
-gradient times [ms] and the process's peak RSS [MB].
+gradient times [ms] (best of REPEATS) and the process's peak RSS [MB].
 """
 
-import resource
+import os
+import pathlib
+import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
 
-FORWARD_REPEATS = 5
+from measure import best_times, gradient_repeats, peak_rss_mb  # beside this script
+
+HERE = pathlib.Path(__file__).resolve().parent
+BENCH_PYTHON = pathlib.Path(os.environ.get("BENCH_PYTHON", HERE.parent / ".venv-bench/bin/python"))
 
 
-def best_time(fn, repeats):
-    """Best wall time [ms] of fn() over `repeats` runs after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times)
+def missing(name):
+    """Why a peer cannot run (a sentence), or None when it can. Called from collect.py's side."""
+    if not BENCH_PYTHON.exists():
+        return f"{BENCH_PYTHON} does not exist (`make bench` builds it)"
+    package = name.split("_")[0]  # deepwave_1_thread: deepwave, with one thread
+    found = subprocess.run([str(BENCH_PYTHON), "-c", f"import {package}"], capture_output=True,
+                           text=True)
+    return None if found.returncode == 0 else f"`import {package}` fails in {BENCH_PYTHON}"
 
 
-def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def run(name, problem_path, result_path, repeats):
+    """One peer on one problem in a fresh process of the benchmark's virtualenv; the
+    RESULT.npz's arrays. Called from collect.py's side."""
+    threads = 1 if name.endswith("_1_thread") else os.cpu_count()
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), DEVITO_LOGGING="ERROR")
+    subprocess.run([str(BENCH_PYTHON), __file__, name, str(problem_path), str(result_path),
+                    str(repeats)], env=env, check=True, capture_output=True, text=True)
+    with np.load(result_path) as data:
+        return dict(data)
 
 
-def gradient_repeats(problem):
-    return 3 if problem["c"].size * int(problem["nt"]) > 1e8 else 5
+def timed(forward, gradient, problem, repeats):
+    """Best forward and gradient times [ms] (gradient=None: NaN) and the peak RSS [MB]."""
+    result = best_times(dict(forward_ms=forward), repeats)
+    points = problem["c"].size * int(problem["nt"])
+    result.update(best_times(dict(gradient_ms=gradient), gradient_repeats(points, repeats))
+                  if gradient else dict(gradient_ms=np.nan))
+    return dict(result, peak_rss_mb=peak_rss_mb())
 
 
-def deepwave_run(problem, threads=None):
+def deepwave_run(problem, repeats, threads=None):
     """deepwave.scalar on the course's grid: accuracy 2, zero walls, no PML, step dt.
 
     boundary="free" holds u = 0 one point outside each end (the course's walls);
@@ -74,19 +89,17 @@ def deepwave_run(problem, threads=None):
     with torch.no_grad():
         final = forward(c).numpy().copy()
         observed = forward(1.01 * c)
-        forward_ms = best_time(lambda: forward(c), FORWARD_REPEATS)
 
     def gradient():
         v = c.clone().requires_grad_()
         torch.sum((forward(v) - observed) ** 2).backward()
         return v.grad
 
-    gradient_ms = best_time(gradient, gradient_repeats(problem))
-    return dict(final=final, forward_ms=forward_ms, gradient_ms=gradient_ms,
-                peak_rss_mb=peak_rss_mb(), threads=torch.get_num_threads())
+    return dict(timed(torch.no_grad()(lambda: forward(c)), gradient, problem, repeats),
+                final=final, threads=torch.get_num_threads())
 
 
-def deepwave_2d_run(problem, threads=None):
+def deepwave_2d_run(problem, repeats, threads=None):
     """deepwave.scalar on the capstone's 2D grid with the sponge off: accuracy 2, u = 0
     outside (boundary "free", no PML), internal step dt, one source, a line of receivers.
 
@@ -123,19 +136,17 @@ def deepwave_2d_run(problem, threads=None):
     with torch.no_grad():
         final = forward(c).wavefield_0[0].numpy().copy()
         observed = forward(0.99 * c).receiver_amplitudes
-        forward_ms = best_time(lambda: forward(c), FORWARD_REPEATS)
 
     def gradient():
         v = c.clone().requires_grad_()
         torch.sum((forward(v).receiver_amplitudes - observed) ** 2).backward()
         return v.grad
 
-    gradient_ms = best_time(gradient, gradient_repeats(problem))
-    return dict(final=final, forward_ms=forward_ms, gradient_ms=gradient_ms,
-                peak_rss_mb=peak_rss_mb(), threads=torch.get_num_threads())
+    return dict(timed(torch.no_grad()(lambda: forward(c)), gradient, problem, repeats),
+                final=final, threads=torch.get_num_threads())
 
 
-def devito_run(problem):
+def devito_run(problem, repeats):
     """Devito's forward operator for u_tt = c^2 u_xx: second order in space, zero halo.
 
     Devito stores the field with a halo that stays zero, which is the course's u = 0 one
@@ -145,7 +156,7 @@ def devito_run(problem):
     The update is written out, u^{n+1} = 2u^n - u^{n-1} + dt^2 c^2 u_xx. Devito's usual
     `solve(u.dt2 - c**2 * u.dx2, u.forward)` generates dt^2 (2u^n / dt^2 - u^{n-1} / dt^2
     + ...), whose float32 round-off shifts the frequency of smooth fields: its final field
-    is returned too (`final_solve`), and run.py reports how far it is off.
+    is returned too (`final_solve`), and the report says how far it is off.
     """
     from devito import Eq, Function, Grid, Operator, TimeFunction, configuration, solve
 
@@ -169,20 +180,19 @@ def devito_run(problem):
 
     final_solve = np.array(forward(solved))
     final = np.array(forward())
-    forward_ms = best_time(forward, FORWARD_REPEATS)
-    return dict(final=final, final_solve=final_solve, forward_ms=forward_ms,
-                gradient_ms=np.nan, peak_rss_mb=peak_rss_mb(), threads=1)
+    return dict(timed(forward, None, problem, repeats), final=final, final_solve=final_solve,
+                threads=1)
 
 
-PEERS = {"deepwave": deepwave_run, "deepwave_1_thread": lambda p: deepwave_run(p, threads=1),
-         "devito": devito_run}
-PEERS_2D = {"deepwave": deepwave_2d_run,
-            "deepwave_1_thread": lambda p: deepwave_2d_run(p, threads=1)}
+RUNS_1D = {"deepwave": deepwave_run, "devito": devito_run,
+           "deepwave_1_thread": lambda p, repeats: deepwave_run(p, repeats, threads=1)}
+RUNS_2D = {"deepwave": deepwave_2d_run,
+           "deepwave_1_thread": lambda p, repeats: deepwave_2d_run(p, repeats, threads=1)}
 
 
 if __name__ == "__main__":
-    name, problem_path, result_path = sys.argv[1:4]
+    name, problem_path, result_path, repeats = sys.argv[1:5]
     with np.load(problem_path) as data:
         problem = dict(data)
-    peers = PEERS_2D if problem["c"].ndim == 2 else PEERS
-    np.savez(result_path, **peers[name](problem))
+    runs = RUNS_2D if problem["c"].ndim == 2 else RUNS_1D
+    np.savez(result_path, **runs[name](problem, int(repeats)))

@@ -13,7 +13,7 @@ For the forward step, ways of writing the walls of the second difference:
 Each variant is compiled for a size, its loop body read from `compiled.as_text()` (kernels
 launched, carry copies, elementwise operations inside the fused kernels, per time step) and
 timed: the variants take turns, 5 rounds of 3 runs, and each keeps its best. Prints JSON;
-run.py calls it in a fresh process.
+collect.py calls it in a fresh process.
 """
 
 import collections

@@ -11,7 +11,7 @@ code does not name a device kind or count: on a node with 8 GPUs, `jax.devices()
 the 8 GPUs and the same lines split the shots 8 ways.
 
 Here, on a CPU, `XLA_FLAGS=--xla_force_host_platform_device_count=N` makes N host devices;
-run.py runs this script once with N=1 and once with N=2, each in a fresh process (the flag is
+collect.py runs this script once with N=1 and once with N=2, each in a fresh process (the flag is
 read when JAX starts), and prints JSON: forward and gradient times for all shots.
 """
 

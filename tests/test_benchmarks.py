@@ -1,4 +1,6 @@
-"""The benchmark's baselines compute what they claim to: the seed's numbers, the same scheme in C."""
+"""The benchmark measures what it claims to: the seed's numbers, the same scheme in C and in
+the peers, the course with and without its instability check; and its report reads the
+results file right: tables, spreads over rounds, verdicts."""
 
 import json
 import os
@@ -14,8 +16,16 @@ from course_utils import wave
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
-import run  # noqa: E402
+import collect  # noqa: E402
+import measure  # noqa: E402
+import peers  # noqa: E402
+import problems  # noqa: E402
+import report  # noqa: E402
 import seed_solver  # noqa: E402
+import targets  # noqa: E402
+
+ONE_ROUND = problems.Plan(sweep=(), compare_1d=(), compare_2d=(), profiles=(), rounds=1,
+                          repeats=1)
 
 
 def test_seed_reconstruction_reproduces_the_seed_numbers():
@@ -24,131 +34,192 @@ def test_seed_reconstruction_reproduces_the_seed_numbers():
 
 
 def test_c_loop_computes_the_course_scheme(tmp_path):
-    binary = tmp_path / "leapfrog"
-    subprocess.run(["gcc", "-O3", "-o", str(binary), str(BENCHMARKS / "leapfrog.c"), "-lm"],
-                   check=True)
+    binary = measure.c_loop(tmp_path)
     nx, nt = 200, 300
     checksum = float(subprocess.run([str(binary), str(nx), str(nt), "1"], check=True,
                                     capture_output=True, text=True).stdout.split()[1])
-    config = wave.WaveConfig(nx=nx, nt=nt, dt=0.5 / (nx - 1))
-    expected = float(jnp.sum(wave.simulate(np.linspace(0.9, 1.0, nx), config)))
+    config = wave.WaveConfig(nx=nx, nt=nt, dt=problems.dt_1d(nx))
+    expected = float(jnp.sum(wave.simulate(problems.velocity_1d(nx), config)))
     assert checksum == pytest.approx(expected, rel=1e-4)
+    assert measure.c_forward(binary, nx, nt, 2)["forward_ms"] > 0
 
 
-@pytest.mark.parametrize("solver", run.SOLVERS + ["2d"])  # "2d": seismic2d.shots, 50 x 50
-def test_measure_solver_reports_times_and_memory(solver):
-    result = run.measure_solver(solver, 50, 20)
+@pytest.mark.parametrize("solver", problems.SOLVERS + ("2d",))  # "2d": seismic2d.shots, 50 x 50
+def test_measure_course_reports_times_and_memory(solver):
+    result = measure.measure_course(solver, 50, 20, repeats=2)
     assert result["forward_ms"] > 0 and result["gradient_ms"] > 0
-    assert result["peak_rss_mb"] >= result["rss_before_mb"] > 0
+    assert result["peak_rss_mb"] > 0
+
+
+def test_the_forward_without_the_check_differs_by_the_check_alone():
+    result = measure.measure_course("reversible", 50, 20, repeats=2, check=True)
+    assert result["conditionals"] == 1 and result["unchecked_conditionals"] == 0
+    assert result["unchecked_same"]  # the same final field, bit for bit
+    assert result["unchecked_forward_ms"] > 0
+
+
+def test_best_times_take_turns_and_keep_the_best():
+    calls = []
+    best = measure.best_times(dict(a=lambda: calls.append("a"), b=lambda: calls.append("b")), 2)
+    assert calls == ["a", "b"] * 3  # a warm-up each, then two turns
+    assert set(best) == {"a", "b"} and all(0 <= t < 1e3 for t in best.values())
 
 
 def test_float64_reference_and_relative_l2_check_the_course():
-    case = run.problem(200, 300)
-    reference = run.float64_final(case)
-    assert run.relative_l2(reference, reference) == 0
-    assert run.relative_l2(2 * reference, reference) == pytest.approx(1.0)
-    assert run.relative_l2(run.course_final(case), reference) < 1e-5
+    case = problems.problem_1d(200, 300)
+    reference = problems.float64_final_1d(case)
+    assert problems.relative_l2(reference, reference) == 0
+    assert problems.relative_l2(2 * reference, reference) == pytest.approx(1.0)
+    assert problems.relative_l2(problems.course_final_1d(case), reference) < 1e-5
 
 
 def test_float64_reference_checks_the_course_in_2d():
-    case = run.problem_2d(40, 60)
-    reference = run.float64_final_2d(case)
+    case = problems.problem_2d(40, 60)
+    reference = problems.float64_final_2d(case)
     assert np.abs(reference).max() > 0  # the source has put a wave in
-    assert run.relative_l2(run.course_final_2d(case), reference) < 1e-5
+    assert problems.relative_l2(problems.course_final_2d(case), reference) < 1e-5
 
 
 def test_peers_are_skipped_loudly_without_the_benchmark_venv(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(run, "BENCH_PYTHON", tmp_path / "missing" / "python")
-    [entry] = run.compare_peers(sizes=[(50, 20)], workdir=tmp_path, time_course=False)
-    assert entry["peers"] == {}
-    assert set(entry["skipped"]) == set(run.PEERS)
-    assert capsys.readouterr().err.count("SKIPPING") == len(run.PEERS)
-    assert entry["course_error"] < 1e-5
+    monkeypatch.setattr(peers, "BENCH_PYTHON", tmp_path / "missing" / "python")
+    [entry] = collect.compare([(50, 20)], 1, ONE_ROUND, tmp_path, time_course=False)
+    assert entry["rounds"] == [{}] and set(entry["errors"]) == {"course"}
+    assert set(entry["skipped"]) == set(problems.PEERS_1D)
+    assert capsys.readouterr().err.count("SKIPPING") == len(problems.PEERS_1D)
+    assert entry["errors"]["course"] < 1e-5
 
 
-@pytest.mark.parametrize("dim, peer", [(1, p) for p in run.PEERS] + [(2, p) for p in run.PEERS_2D])
+@pytest.mark.parametrize("dim, peer", [(1, p) for p in problems.PEERS_1D]
+                         + [(2, p) for p in problems.PEERS_2D])
 def test_peer_computes_the_course_problem(dim, peer, tmp_path):
-    why = run.peer_missing(peer)
+    why = peers.missing(peer)
     if why:
         pytest.skip(f"benchmark peer {peer} not installed ({why}); `make bench` installs it")
     size = (200, 300) if dim == 1 else (40, 60)  # 1D: nx x nt; 2D: n x n points, nt
-    [entry] = run.compare_peers(sizes=[size], peers=(peer,), workdir=tmp_path,
-                                  time_course=False, dim=dim)
-    result = entry["peers"][peer]
-    assert run.agrees(entry, result) and result["vs_course"] < 1e-4
-    assert result["forward_ms"] > 0 and result["peak_rss_mb"] > 0
+    [entry] = collect.compare([size], dim, ONE_ROUND, tmp_path, names=(peer,),
+                              time_course=False)
+    assert targets.agrees(entry, peer) and entry["errors"][peer]["vs_course"] < 1e-4
+    [timings] = entry["rounds"]
+    assert timings[peer]["forward_ms"] > 0 and timings[peer]["peak_rss_mb"] > 0
+
+
+def test_verdicts_read_every_round():
+    assert targets.verdict([True, True, True]) == "met"
+    assert targets.verdict([False, False]) == "NOT met"
+    assert targets.verdict([True, False, True]) == "unclear (met in 2 of 3 rounds)"
+    assert targets.spread([1.0, 3.0, 2.0]) == "2.00 (1.00 to 3.00)"
+    assert targets.spread([4.0], 1, "%") == "4.0%"
+    assert targets.row("t", "here", [1.2, 1.6], 1.5) == ["t", "here", "1.40x (1.20 to 1.60)",
+                                                         "unclear (met in 1 of 2 rounds)"]
+    assert targets.row("t", "here", [1.2, 1.6], 1.0, below=False)[-1] == "met"
 
 
 def fake_results():
-    """Results shaped like main()'s, with round numbers, to test the report alone."""
-    def solver(forward, gradient, memory):
-        return dict(forward_ms=forward, gradient_ms=gradient, peak_rss_mb=memory, load=1.0)
+    """Results shaped like collect.everything's, three rounds, with round numbers."""
+    def course(forward, gradient, memory, **extra):
+        return dict(forward_ms=forward, gradient_ms=gradient, peak_rss_mb=memory, load=1.0,
+                    **extra)
 
-    rows = []
-    for nx, nt in run.SIZES:
-        row = dict(nx=nx, nt=nt, c_ms=1.0)
-        for name in run.SOLVERS:
-            row[name] = solver(2.0, 5.0, 200.0)
-        rows.append(row)
-    peer = dict(error=1e-4, vs_course=1e-4, forward_ms=4.0, gradient_ms=10.0, peak_rss_mb=100.0,
-                threads=2, load=1.0)
-    peers = [dict(nx=nx, nt=nt, course_error=1e-5, skipped={},
-                  peers={"deepwave": dict(peer), "devito": dict(peer, gradient_ms=float("nan"),
-                                                                solve_error=2e-2)})
-             for nx, nt in run.PEER_SIZES]
+    check = dict(unchecked_forward_ms=1.96, conditionals=1, unchecked_conditionals=0,
+                 unchecked_same=True)
+    peer = dict(forward_ms=4.0, gradient_ms=10.0, peak_rss_mb=100.0, threads=2, load=1.0)
+    devito = dict(forward_ms=1.0, peak_rss_mb=400.0, threads=1, load=1.0)
+    agree = dict(error=1e-4, vs_course=1e-4)
+
+    def entry(dim, nx, nt, rounds, errors):
+        return dict(dim=dim, nx=nx, nt=nt, skipped={}, rounds=rounds,
+                    errors=dict(course=1e-5, **errors))
+
+    compare = [entry(1, nx, nt, [dict(course=course(2.0, 5.0, 200.0, **check), deepwave=peer,
+                                      deepwave_1_thread=dict(peer, threads=1), devito=devito,
+                                      c_loop=dict(forward_ms=c_ms, load=1.0))
+                                 for c_ms in (1.0, 1.5, 1.2)],
+                     dict(deepwave=agree, deepwave_1_thread=agree,
+                          devito=dict(agree, error=2e-2 if nx > 1000 else 1e-4, solve_error=0.5)))
+               for nx, nt in problems.FULL.compare_1d]
+    compare += [entry(2, n, nt, [dict(course=course(20.0, 80.0, 300.0),
+                                      deepwave=dict(peer, forward_ms=10.0, gradient_ms=100.0,
+                                                    peak_rss_mb=600.0))] * 3,
+                      dict(deepwave=agree)) for n, nt in problems.FULL.compare_2d]
+    for e in compare[-1:]:
+        e["skipped"] = {"deepwave_1_thread": "no venv"}
+    sweep = [dict(nx=nx, nt=nt, c_loop=dict(forward_ms=1.0, load=1.0),
+                  **{s: course(2.0, 5.0, 200.0 + nt / 100 * (s != "reversible"))
+                     for s in problems.SOLVERS}) for nx, nt in problems.FULL.sweep]
     variant = dict(kernels=2.0, copies=0.0, arithmetic=20.0, parallel=False, us_per_step=1.0,
                    max_difference=0.0)
     profiles = [dict(nx=nx, nt=nt, variants={name: dict(variant) for name in (
         "backward, (a, b)", "backward, adjoint field", "forward, pad", "forward, concatenate",
-        "forward, ghost points")})
-        for nx, nt in ((1000, 5000), (16000, 5000))]
-    shards = [dict(devices=d, n_shots=16, nx=301, nt=1000, output_sharding="PartitionSpec('shots',)",
+        "forward, ghost points")}) for nx, nt in problems.FULL.profiles]
+    shards = [dict(devices=d, n_shots=16, nx=301, nt=1000,
+                   output_sharding="PartitionSpec('shots',)",
                    max_difference=0.0, gradient_difference=1e-6, collectives_in_loops=0,
                    partitioned_collectives_in_loops=d - 1, forward_ms=10.0 / d,
                    gradient_ms=40.0 / d, partitioned_gradient_ms=40.0 * d, load=1.0)
               for d in (1, 2)]
-    peers_2d = [dict(nx=n, nt=nt, course_error=1e-6, skipped={},
-                     course=solver(20.0, 80.0, 300.0),
-                     peers={"deepwave": dict(peer, forward_ms=10.0, gradient_ms=100.0,
-                                             peak_rss_mb=600.0)})
-                for n, nt in run.PEER_SIZES_2D]
     experiments = {name: dict(seconds=s, constant_error=1e-4, adam_rmse=0.01, lbfgs_rmse=0.01)
                    for name, s in (("seed", 100.0), ("course", 10.0))}
     machine = dict(cpu="cpu", cores=2, python="3", jax="j", jaxlib="j", gcc="gcc", date="today")
-    return dict(rows=rows, experiments=experiments, peers=peers, peers_2d=peers_2d, shards=shards,
-                profiles=profiles, machine=machine, load=dict(start=[1, 1, 1], end=[1, 1, 1]))
+    plan = dict(rounds=3, repeats=5, experiment_steps=[200, 50])
+    return dict(plan=plan, sweep=sweep, compare=compare, experiments=experiments,
+                shards=shards, profiles=profiles, machine=machine,
+                load=dict(start=[1, 1, 1], end=[1, 1, 1]))
 
 
-def test_report_writes_the_side_by_side_table_and_the_targets():
-    text = run.report(fake_results())
-    # peer / course ratios: deepwave 4 ms against the course's 2 ms forward, etc.
-    assert "| 1000 x 5000 | forward | 2.0 ms | 1.0 ms | 4.0 ms | 2.00 | 4.0 ms | 2.00 |" in text
-    assert "| 16000 x 20000 | peak RSS | 200.0 MB | - | 100.0 MB | 0.50 | 100.0 MB | 0.50 |" in text
-    assert "| 1000 x 5000 | gradient | 5.0 ms | - | 10.0 ms | 2.00 | - | - |" in text
-    assert "- NOT met: gradient <= 3x forward at 1000 x 5000: 2.5x." not in text
-    assert "- met: gradient <= 3x forward at 1000 x 5000: 2.5x." in text
-    assert "- NOT met: forward within 1.5x of the C loop at 16000 x 20000: 2.0x." in text
-    assert "- met: ahead of deepwave on forward at 1000 x 5000: deepwave / course = 2.00." in text
-    assert "- NOT met: ahead of deepwave on peak memory at 16000 x 20000" in text
-    assert "2.0e-02 at 1000 x 5000" in text  # Devito's solve() form, reported
-    assert "| 2 | 5.0 | 20.0 | 1.25 | 80.0 | 1.0 |" in text  # two devices
-    # 2D: deepwave 10 ms against the course's 20 ms forward; 100 against 80 ms gradient
-    assert "| 200 x 200 x 2000 | forward | 20.0 ms | 10.0 ms | 0.50 |" in text
-    assert "- NOT met: ahead of deepwave on forward at 200 x 200 x 2000: deepwave / course = 0.50." in text
-    assert "- met: ahead of deepwave on gradient at 200 x 200 x 2000: deepwave / course = 1.25." in text
-    assert "- NOT met: gradient <= 3x forward at 200 x 200 x 2000: 4.0x." in text
-    # XLA:CPU's older executor is gone from jax 0.10: no opt-in rows or targets
-    assert "thunk_runtime" not in text and "legacy" not in text
+# Lines the report must hold for fake_results(): each target with the median and range of
+# its per-round ratio and its verdict; course 2 ms against the C loop's 1, 1.5 and 1.2 ms
+# gives 2.0, 1.33 and 1.67, met in one round of three.
+EXPECTED_TARGETS = [
+    ("forward within 1.5x of the C loop (course / C)", "1000 x 5000", "1.67x (1.33 to 2.00)",
+     "unclear (met in 1 of 3 rounds)"),
+    ("gradient at most 3x the forward (gradient / forward)", "16000 x 20000",
+     "2.50x (2.50 to 2.50)", "met"),
+    ("gradient at most 3x the forward (gradient / forward)", "200 x 200 x 2000",
+     "4.00x (4.00 to 4.00)", "NOT met"),
+    ("instability check under 5% of the forward (cost)", "1000 x 5000", "2.0% (2.0 to 2.0)", "met"),
+    ("ahead of deepwave_1_thread on forward (deepwave_1_thread / course)", "1000 x 5000",
+     "2.00x (2.00 to 2.00)", "met"),
+    ("ahead of deepwave on peak memory (deepwave / course)", "16000 x 20000",
+     "0.50x (0.50 to 0.50)", "NOT met"),
+    ("ahead of devito on forward (devito / course)", "1000 x 5000", "0.50x (0.50 to 0.50)",
+     "NOT met"),
+    ("ahead of devito on forward (devito / course)", "16000 x 20000", "0.50x (0.50 to 0.50)",
+     "not comparable (disagrees with float64)"),
+    ("ahead of deepwave_1_thread", "200 x 200 x 2000", "-", "not measured: no venv"),
+    ("seed's experiment set at least 5x faster (seed / course)", "end to end", "10.0x", "met"),
+    ("gradient's peak memory flat in nt (largest / smallest)", "nx = 16000", "1.00x", "met"),
+]
+EXPECTED_TABLE_ROWS = [
+    "| 1000 x 5000 | forward | 2.0 ms | 1.2 ms | 4.0 ms | 2.00 (2.00 to 2.00) |",  # median times
+    "| 1000 x 5000 | gradient | 5.0 ms | - | 10.0 ms | 2.00 (2.00 to 2.00) |",
+    "| 200 x 200 x 2000 | forward | 20.0 ms | 10.0 ms | 0.50 (0.50 to 0.50) |",
+    "| 1000 x 5000 | 2.00 | 1.96 | 2.0% (2.0 to 2.0) |",  # the instability check's own table
+    "| 2 | 5.0 | 20.0 | 1.25 | 80.0 | 1.0 |",  # shots on two devices
+]
 
 
-def test_report_says_when_a_peer_was_not_run():
-    results = fake_results()
-    for entry in results["peers"]:
-        entry["peers"] = {}
-        entry["skipped"] = {"deepwave": "no venv", "devito": "no venv"}
-    text = run.report(results)
-    assert "**deepwave was not run: no venv.**" in text
-    assert "- not measured: ahead of deepwave at 1000 x 5000 (deepwave not run)." in text
+def test_report_writes_every_target_with_its_spread_and_verdict():
+    text = report.render(fake_results())
+    for row in EXPECTED_TARGETS:
+        assert "| " + " | ".join(row) + " |" in text
+    for row in EXPECTED_TABLE_ROWS:
+        assert row in text
+    assert "ahead of devito on gradient" not in text  # Devito has no gradient
+    assert "devito 2.0e-02 (1.0e-04) **disagrees**" in text
+    assert "5.0e-01 at 1000 x 5000" in text  # Devito's solve() form, reported
+    prose = " ".join(text.split())
+    assert "grows by 10 MB per 1000 steps at nx = 16000" in prose  # autodiff's stored levels
+    assert "Not run: deepwave_1_thread (no venv)" in prose and "Not run: none" in prose
+    assert "{" not in text  # every name of the template filled
+
+
+def test_results_md_is_the_report_of_the_results_file():
+    results = BENCHMARKS / "results.json"
+    if not results.exists():
+        pytest.skip("benchmarks/results.json is written by `make bench`")
+    rendered = report.render(json.loads(results.read_text()))
+    assert (BENCHMARKS / "RESULTS.md").read_text() == rendered, (
+        "RESULTS.md is stale: run `python benchmarks/run.py --report-only`")
 
 
 def test_profile_counts_the_duplicated_arithmetic_of_the_old_backward_step():

@@ -1,0 +1,161 @@
+"""Timing and memory: the primitives every measuring process uses (the course's here, the
+peers' in `peers.py`), and the course's measuring process itself:
+
+    python measure.py course SOLVER NX NT REPEATS [check]   (SOLVER: seed, autodiff,
+                                                           reversible or 2d)
+    python measure.py experiments NAME ADAM_STEPS LBFGS_ITERATIONS
+
+Each prints one line of JSON. `spawn` runs one in a fresh process, so peak memory is the
+configuration's own. Nothing here imports JAX at the top: peers.py imports this module
+from the benchmark's virtualenv, which has no JAX.
+"""
+
+import functools
+import json
+import os
+import pathlib
+import resource
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def best_times(functions, repeats, block=lambda result: result):
+    """Best wall time [ms] of each function over `repeats` turns, after one warm-up call
+    each; the functions take turns, so a busy spell on a shared machine hits all of them.
+
+    Args:
+        functions: name -> function of no arguments.
+        block: waits for a result (`jax.block_until_ready` for JAX's asynchronous calls).
+    """
+    for fn in functions.values():
+        block(fn())
+    best = dict.fromkeys(functions, float("inf"))
+    for _ in range(repeats):
+        for name, fn in functions.items():
+            start = time.perf_counter()
+            block(fn())
+            best[name] = min(best[name], 1e3 * (time.perf_counter() - start))
+    return best
+
+
+def gradient_repeats(points, repeats):
+    """Fewer timed gradients (3) for nx * nt above 1e8 point updates: each takes seconds."""
+    return min(repeats, 3) if points > 1e8 else repeats
+
+
+def peak_rss_mb():
+    """This process's peak resident set size [MB] so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load():
+    """The 1-minute load average, as `uptime` shows it."""
+    return round(os.getloadavg()[0], 2)
+
+
+def without_check(solver, nx, nt):
+    """The course's forward compiled with `_checks.report_unstable` replaced by a no-op:
+    without the run-time instability check (a `lax.cond` around a debug callback).
+
+    The solver has no switch for the check, so it is patched out while this one program is
+    traced; the caches are cleared around it, so no other program is traced without it.
+    """
+    from unittest import mock
+
+    import jax
+
+    from course_utils import _checks
+    import problems
+
+    jax.clear_caches()  # the solver's inner jit may hold a trace with the check
+    with mock.patch.object(_checks, "report_unstable", lambda c, config: None):
+        forward, c, _ = problems.course_forward(solver, nx, nt)
+        compiled = forward.lower(c).compile()
+    jax.clear_caches()
+    return compiled
+
+
+def conditionals(compiled):
+    """How many `conditional`s the compiled program runs (the check is one)."""
+    return compiled.as_text().count("conditional")
+
+
+def measure_course(solver, nx, nt, repeats, check=False):
+    """Best forward and gradient times [ms] of one of the course's solvers (or the seed's)
+    at one size, and the process's peak RSS [MB]; the gradient is that of the L2 misfit
+    against data made with a slightly different velocity.
+
+    check=True also times the forward without its instability check, taking turns with
+    the forward with it, and checks that both compute the same numbers.
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    import problems
+
+    unchecked = without_check(solver, nx, nt) if check else None
+    forward, c, scale = problems.course_forward(solver, nx, nt)
+    checked = forward.lower(c).compile()
+    functions = dict(forward_ms=functools.partial(checked, c))
+    result = {}
+    if check:
+        functions["unchecked_forward_ms"] = functools.partial(unchecked, c)
+        result = dict(conditionals=conditionals(checked),
+                      unchecked_conditionals=conditionals(unchecked),
+                      unchecked_same=bool(np.array_equal(checked(c), unchecked(c))))
+    observed = forward(scale * c)
+    gradient = jax.jit(jax.grad(lambda c: jnp.sum((forward(c) - observed) ** 2)))
+    result.update(best_times(functions, repeats, jax.block_until_ready))
+    result.update(best_times(dict(gradient_ms=lambda: gradient(c)),
+                             gradient_repeats(np.size(c) * nt, repeats), jax.block_until_ready))
+    return dict(result, peak_rss_mb=peak_rss_mb())
+
+
+def time_experiments(name, adam_steps, lbfgs_iterations):
+    """One experiment set, cold (imports and compilation included): errors and seconds."""
+    import experiments
+
+    start = time.perf_counter()
+    result = experiments.EXPERIMENTS[name](adam_steps, lbfgs_iterations)
+    return dict(result, seconds=time.perf_counter() - start)
+
+
+def spawn(*arguments):
+    """Run this script with `arguments` in a fresh process; its JSON, with the 1-minute
+    load when it started."""
+    started = load()
+    output = subprocess.run([sys.executable, __file__, *map(str, arguments)], check=True,
+                            capture_output=True, text=True).stdout
+    return dict(json.loads(output.strip().splitlines()[-1]), load=started)
+
+
+def c_loop(workdir):
+    """Compile leapfrog.c with -O3 -march=native into workdir; the binary's path."""
+    binary = pathlib.Path(workdir) / "leapfrog"
+    subprocess.run(["gcc", "-O3", "-march=native", "-o", str(binary), str(HERE / "leapfrog.c"),
+                    "-lm"], check=True)
+    return binary
+
+
+def c_forward(binary, nx, nt, repeats):
+    """The C loop's best forward time [ms] over `repeats` runs, with the load at its start."""
+    started = load()
+    output = subprocess.run([str(binary), str(nx), str(nt), str(repeats)], check=True,
+                            capture_output=True, text=True).stdout
+    return dict(forward_ms=float(output.split()[0]), load=started)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))  # problems, experiments and seed_solver live beside this
+    kind, *rest = sys.argv[1:]
+    if kind == "course":
+        solver, nx, nt, repeats, *check = rest
+        measured = measure_course(solver, int(nx), int(nt), int(repeats), check == ["check"])
+    else:
+        name, adam_steps, lbfgs_iterations = rest
+        measured = time_experiments(name, int(adam_steps), int(lbfgs_iterations))
+    print(json.dumps(measured))

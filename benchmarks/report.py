@@ -1,0 +1,239 @@
+"""RESULTS.md and scaling.png from a results file: tables, a figure, and the values that
+RESULTS.template.md's hand-written prose refers to by name ({name}, `str.format`).
+"""
+
+import pathlib
+import statistics
+
+import problems
+import targets
+
+HERE = pathlib.Path(__file__).resolve().parent
+TEMPLATE = HERE / "RESULTS.template.md"
+
+
+def joined(values, fmt):
+    """'a and b' (or 'a, b and c') of values formatted with `fmt`."""
+    texts = [format(value, fmt) for value in values]
+    return " and ".join([", ".join(texts[:-1]), texts[-1]] if len(texts) > 1 else texts)
+
+
+def markdown_rows(rows):
+    return "\n".join("| " + " | ".join(map(str, row)) + " |" for row in rows)
+
+
+def by_dim(results, dim):
+    return [entry for entry in results["compare"] if entry["dim"] == dim]
+
+
+def code_median(entry, code, key):
+    """The median of one code's `key` over the rounds."""
+    return statistics.median([r[code][key] for r in entry["rounds"]])
+
+
+def peers_measured(entries):
+    """The peers timed in any of these entries, in the order of problems' lists."""
+    names = problems.PEERS_1D + problems.PEERS_2D
+    return [n for n in dict.fromkeys(names) if any(n in e["rounds"][0] for e in entries)]
+
+
+def peer_table(entries):
+    """The course, the C loop (1D) and each peer side by side: median times and, per peer,
+    the median and range of peer / course over the rounds."""
+    names, one_d = peers_measured(entries), entries[0]["dim"] == 1
+    header = (["n x n x nt" if not one_d else "nx x nt", "", "course"] + ["C loop"] * one_d
+              + [text for name in names for text in (name, f"{name} / course")])
+    rows = [header, ["---"] * len(header)]
+    for entry in entries:
+        for label, key in targets.QUANTITIES:
+            unit = "MB" if key == "peak_rss_mb" else "ms"
+            course = code_median(entry, "course", key)
+            row = [targets.size_label(entry), label, f"{course:.1f} {unit}"]
+            if one_d:
+                c_ms = code_median(entry, "c_loop", key) if key == "forward_ms" else None
+                row.append("-" if c_ms is None else f"{c_ms:.1f} ms")
+            for name in names:
+                if key not in entry["rounds"][0].get(name, {}):
+                    row += ["-", "-"]
+                    continue
+                ratios = targets.ratios(entry, (name, key), ("course", key))
+                row += [f"{code_median(entry, name, key):.1f} {unit}", targets.spread(ratios)]
+            rows.append(row)
+    return markdown_rows(rows)
+
+
+def agreement_list(entries):
+    """One line per size: each code's relative L2 difference from float64 (and the
+    course's), flagged where a code disagrees."""
+    lines = []
+    for entry in entries:
+        parts = [f"course {entry['errors']['course']:.1e}"]
+        for name, errors in entry["errors"].items():
+            if name != "course":
+                flag = "" if targets.agrees(entry, name) else " **disagrees**"
+                parts.append(f"{name} {errors['error']:.1e} ({errors['vs_course']:.1e}){flag}")
+        lines.append(f"- {targets.size_label(entry)}: " + "; ".join(parts) + ".")
+    return "\n".join(lines)
+
+
+def check_values(entries):
+    """The instability check's table and what the prose says of the compiled programs."""
+    rows, courses = [], [r["course"] for e in entries for r in e["rounds"]]
+    for entry in entries:
+        cost = [100 * (v - 1) for v in targets.ratios(entry, ("course", "forward_ms"),
+                                                       ("course", "unchecked_forward_ms"))]
+        rows.append([targets.size_label(entry), f"{code_median(entry, 'course', 'forward_ms'):.2f}",
+                     f"{code_median(entry, 'course', 'unchecked_forward_ms'):.2f}",
+                     targets.spread(cost, 1, "%")])
+    same = all(c["unchecked_same"] for c in courses)
+    return dict(check_table=markdown_rows(rows),
+                conditionals=joined(sorted({c["conditionals"] for c in courses}), "d"),
+                unchecked_conditionals=joined(sorted({c["unchecked_conditionals"]
+                                                     for c in courses}), "d"),
+                unchecked_same="equal in every round" if same else "NOT equal in every round")
+
+
+def skipped(entries):
+    """'name (why); ...' of the peers not run, or 'none'."""
+    why = {name: text for entry in entries for name, text in entry["skipped"].items()}
+    return "; ".join(f"{name} ({text})" for name, text in why.items()) or "none"
+
+
+def compare_values(results):
+    one_d, two_d = by_dim(results, 1), by_dim(results, 2)
+    solve = [(e["errors"]["devito"]["solve_error"], targets.size_label(e)) for e in one_d
+             if "devito" in e["errors"]]
+    threads = {name: r[name]["threads"] for e in results["compare"] for r in e["rounds"]
+               for name in r if name.startswith("deepwave")}
+    return dict(check_values(one_d), peer_table_1d=peer_table(one_d),
+                peer_table_2d=peer_table(two_d), agreement_1d=agreement_list(one_d),
+                agreement_2d=agreement_list(two_d),
+                skipped_1d=skipped(one_d), skipped_2d=skipped(two_d),
+                devito_solve=", ".join(f"{e:.1e} at {s}" for e, s in solve)
+                or "not measured (Devito not run)",
+                threads=", ".join(f"{n} {t}" for n, t in threads.items()) or "(not run)",
+                c_us=joined([1e3 * code_median(e, "c_loop", "forward_ms") / e["nt"]
+                             for e in one_d], ".2f"),
+                compare_sizes=joined([targets.size_label(e) for e in one_d], "s"))
+
+
+def sweep_values(results):
+    rows, lines = results["sweep"], []
+    for row in rows:
+        for solver in problems.SOLVERS:
+            r = row[solver]
+            lines.append([f"{row['nx']} x {row['nt']}", solver, f"{r['forward_ms']:.2f}",
+                          f"{r['gradient_ms']:.1f}", f"{r['gradient_ms'] / r['forward_ms']:.1f}",
+                          f"{r['peak_rss_mb']:.0f}", f"{row['c_loop']['forward_ms']:.2f}"])
+    largest = largest_nx(rows)
+    first, last = largest[0], largest[-1]
+    growth = (last["autodiff"]["peak_rss_mb"] - first["autodiff"]["peak_rss_mb"])
+    steps = max(last["nt"] - first["nt"], 1)
+    return dict(sweep_table=markdown_rows(lines), sweep_nx=first["nx"],
+                autodiff_mb_per_1000=f"{1000 * growth / steps:.0f}",
+                level_mb_per_1000=f"{1000 * first['nx'] * 4 / 2**20:.0f}")
+
+
+def largest_nx(rows):
+    """The sweep's rows at its largest nx, in order of nt."""
+    nx = max(row["nx"] for row in rows)
+    return sorted((row for row in rows if row["nx"] == nx), key=lambda row: row["nt"])
+
+
+def experiment_values(results):
+    adam_steps, lbfgs_iterations = results["plan"]["experiment_steps"]
+    rows = [[name, f"{e['seconds']:.1f}", f"{e['constant_error']:.1e}", f"{e['adam_rmse']:.4f}",
+             f"{e['lbfgs_rmse']:.4f}"] for name, e in results["experiments"].items()]
+    return dict(experiments_table=markdown_rows(rows), adam_steps=adam_steps,
+                lbfgs_iterations=lbfgs_iterations)
+
+
+def profile_values(results):
+    profiles = results["profiles"]
+    rows = [[f"{p['nx']} x {p['nt']}", name, f"{v['kernels']:.2f}", f"{v['copies']:.2f}",
+             f"{v['arithmetic']:.1f}", "yes" if v["parallel"] else "no",
+             f"{v['us_per_step']:.2f}"] for p in profiles for name, v in p["variants"].items()]
+
+    def each(name, key="us_per_step", fmt=".2f"):
+        return joined([p["variants"][name][key] for p in profiles], fmt)
+
+    def backward_over_forward(p, name="backward, adjoint field"):
+        return p["variants"][name]["us_per_step"] / p["variants"]["forward, pad"]["us_per_step"]
+
+    pair, adjoint = "backward, (a, b)", "backward, adjoint field"
+    differences = [v.get("max_difference", 0) for p in profiles for v in p["variants"].values()]
+    return dict(profile_table=markdown_rows(rows), profile_difference=f"{max(differences):.1e}",
+                profile_sizes=joined([p["nx"] for p in profiles], "d"),
+                backward_steps=joined([backward_over_forward(p) for p in profiles], ".1f"),
+                loop_ratio=joined([1 + backward_over_forward(p) for p in profiles], ".1f"),
+                backward_kernels=each(adjoint, "kernels"),
+                forward_kernels=each("forward, pad", "kernels"),
+                pair_ops=each(pair, "arithmetic", ".1f"),
+                adjoint_ops=each(adjoint, "arithmetic", ".1f"),
+                pair_us=each(pair), adjoint_us=each(adjoint), pad_us=each("forward, pad"),
+                concatenate_us=each("forward, concatenate"), ghost_us=each("forward, ghost points"))
+
+
+def shard_values(results):
+    one, two = results["shards"]
+    rows = [[r["devices"], f"{r['forward_ms']:.1f}", f"{r['gradient_ms']:.1f}",
+             f"{r['gradient_ms'] / r['n_shots']:.2f}", f"{r['partitioned_gradient_ms']:.1f}",
+             f"{r['load']:.1f}"] for r in (one, two)]
+    return dict(shard_table=markdown_rows(rows), n_shots=one["n_shots"], shot_nx=one["nx"],
+                shot_nt=one["nt"], collectives=two["collectives_in_loops"],
+                partitioned_collectives=two["partitioned_collectives_in_loops"],
+                shot_difference=f"{max(r['max_difference'] for r in (one, two)):.1e}",
+                output_sharding=two["output_sharding"],
+                gradient_difference=f"{max(r['gradient_difference'] for r in (one, two)):.1e}",
+                shard_forward_speedup=f"{one['forward_ms'] / two['forward_ms']:.2f}",
+                shard_gradient_speedup=f"{one['gradient_ms'] / two['gradient_ms']:.2f}")
+
+
+def values(results):
+    """Every name RESULTS.template.md uses, filled from the results."""
+    load = results["load"]
+    return dict(results["machine"], load_start=", ".join(map(str, load["start"])),
+                load_end=", ".join(map(str, load["end"])), rounds=results["plan"]["rounds"],
+                repeats=results["plan"]["repeats"], agreement=f"{problems.AGREEMENT:g}",
+                targets_table=targets.table(results), **compare_values(results),
+                **sweep_values(results), **experiment_values(results),
+                **profile_values(results), **shard_values(results))
+
+
+def render(results):
+    """RESULTS.md's text."""
+    return TEMPLATE.read_text().format_map(values(results))
+
+
+def plot(rows, path):
+    """Time and peak memory against nt at the sweep's largest nx: scaling.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sweep = largest_nx(rows)
+    nts = [row["nt"] for row in sweep]
+    fig, (ax_time, ax_memory) = plt.subplots(1, 2, figsize=(11, 4))
+    for solver in problems.SOLVERS:
+        ax_time.loglog(nts, [row[solver]["gradient_ms"] for row in sweep], "o-",
+                       label=f"{solver}: gradient")
+        ax_memory.loglog(nts, [row[solver]["peak_rss_mb"] for row in sweep], "o-", label=solver)
+    ax_time.loglog(nts, [row["reversible"]["forward_ms"] for row in sweep], "k--",
+                   label="course: forward")
+    ax_time.loglog(nts, [row["c_loop"]["forward_ms"] for row in sweep], "k:",
+                   label="C loop: forward")
+    ax_time.set(xlabel="time steps nt", ylabel="time [ms]", title=f"Time, nx = {sweep[0]['nx']}")
+    ax_memory.set(xlabel="time steps nt", ylabel="peak RSS [MB]",
+                  title=f"Peak memory of one gradient, nx = {sweep[0]['nx']}")
+    ax_time.legend()
+    ax_memory.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write(results, out):
+    """RESULTS.md and scaling.png into the folder `out`."""
+    (out / "RESULTS.md").write_text(render(results))
+    plot(results["sweep"], out / "scaling.png")
