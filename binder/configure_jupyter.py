@@ -7,6 +7,11 @@ binder/postBuild and the README's conda route; re-running it changes nothing).
 - JupyterLab opens without a pop-up: it neither asks whether to fetch Jupyter news (a toast
   on every fresh start) nor checks for updates (settings overrides, in the application's
   settings folder: `{prefix}/share/jupyter/lab/settings/overrides.json`).
+- Slides fit a projector (1280 x 720): while presenting (jupyterlab-slideshow), a cell's code
+  and each of its outputs are held to under half the screen, scrolling inside their own box
+  when longer, so stepping to a cell puts its whole output on screen; the deck's arrow buttons
+  stay faint until pointed at. The styles go through jupyterlab-fonts' global styles (a
+  dependency of jupyterlab-slideshow) and apply only in presenting mode.
 
 Usage: python binder/configure_jupyter.py [PREFIX]   (default: this Python's sys.prefix)
 """
@@ -16,8 +21,20 @@ import pathlib
 import sys
 
 SERVER = {"MappingKernelManager": {"transport_encryption": "auto"}}
+PRESENTING = "body[data-jp-deck-mode='presenting'] .jp-Notebook"
+HALF_SCREEN = "45vh"
+SLIDE_STYLES = {
+    f"{PRESENTING} .jp-InputArea-editor .cm-editor": {"max-height": HALF_SCREEN},
+    f"{PRESENTING} .jp-InputArea-editor .cm-scroller": {"overflow": "auto"},
+    f"{PRESENTING} .jp-OutputArea-output img": {"max-height": HALF_SCREEN, "width": "auto",
+                                                  "max-width": "100%"},
+    f"{PRESENTING} .jp-OutputArea-output pre": {"max-height": HALF_SCREEN, "overflow": "auto"},
+    "body[data-jp-deck-mode='presenting'] .jp-Deck-Remote": {"opacity": "0.25"},
+    "body[data-jp-deck-mode='presenting'] .jp-Deck-Remote:hover": {"opacity": "1"},
+}
 OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
-                                                              "checkForUpdates": False}}
+                                                              "checkForUpdates": False},
+             "@deathbeds/jupyterlab-fonts:fonts": {"styles": SLIDE_STYLES}}
 
 
 def merge(path, settings):

@@ -129,7 +129,8 @@ def projectile_demo(config=projectile.ProjectileConfig()):
         "target_x": slider(25.0, 5.0, 40.0, 1.0, "target x [m]"),
         "target_y": slider(2.0, 0.0, 10.0, 0.5, "target y [m]"),
     }
-    button = ipywidgets.Button(description="Aim with gradient descent", icon="crosshairs")
+    button = ipywidgets.Button(description="Aim with gradient descent", icon="crosshairs",
+                               layout=ipywidgets.Layout(width="auto", flex="0 0 auto"))
     image, status = ipywidgets.Image(format="png"), ipywidgets.Label()
 
     def settings():

@@ -147,6 +147,17 @@ ACTIVE_SHOWN = (f"() => {{ const r = {CURRENT}.content.activeCell.node.getBoundi
                 " return r.height > 0 && shown >= 0.5 * Math.min(r.height, innerHeight); }")
 # The deck's scroller: a slide taller than the window scrolls with the wheel.
 SCROLL_TOP = f"() => {CURRENT}.node.querySelector('.jp-WindowedPanel-outer').scrollTop"
+# At a step: the slide's height, and each output of the cells on the slide as [cell, output,
+# shown], shown if it is whole inside the window (or fills it, if taller).
+SLIDE_STATE = (f"() => {{ const nb = {CURRENT}.content; const outputs = [];"
+               " nb.widgets.forEach((c, i) => { if (!c.node.classList.contains('jp-deck-mod-onscreen'))"
+               " return; c.node.querySelectorAll('.jp-OutputArea-child').forEach((o, k) => {"
+               " const r = o.getBoundingClientRect(); if (r.height < 2) return;"
+               " const shown = r.height <= innerHeight ? r.top >= -1 && r.bottom <= innerHeight + 1"
+               " : r.top <= 0 && r.bottom >= innerHeight; outputs.push([i, k, shown]); }); });"
+               f" return {{height: {CURRENT}.node.querySelector('.jp-WindowedPanel-outer').scrollHeight,"
+               " screen: innerHeight, outputs}; }")
+SCREENS = 2.2  # "about two screens": the most a slide may scroll through
 # What the audience sees: cells deck puts on screen, inside the window.
 ON_SCREEN = ("() => [...document.querySelectorAll('.jp-deck-mod-onscreen')].filter(e => {"
              " const r = e.getBoundingClientRect(); return r.height > 0 && r.bottom > 0 &&"
@@ -174,12 +185,15 @@ def command(page, name):
     page.evaluate(f"window.jupyterapp.commands.execute('{name}')")
 
 
-def present_to(page, stop):
+def present_to(page, stop, states=None):
     """Step the deck forward until stop(active cell index) or the last slide; the indices.
 
-    At every step the active cell must be on screen (ACTIVE_SHOWN)."""
+    At every step the active cell must be on screen (ACTIVE_SHOWN); each step's SLIDE_STATE
+    is appended to `states` if given."""
     seen = [page.evaluate(ACTIVE)]
     while not stop(seen[-1]):
+        if states is not None:
+            states.append(page.evaluate(SLIDE_STATE))
         command(page, "deck:forward")
         page.wait_for_timeout(150)
         seen.append(page.evaluate(ACTIVE))
@@ -211,7 +225,9 @@ def slide_page(browser):
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_presents_as_slides(lab, slide_page, path):
     """Slide mode entered, stepped from the first cell to the last, left: no console error,
-    no request to another host, every shown cell reached, the notebook file unchanged."""
+    no request to another host, every shown cell reached, every output whole on screen at
+    some step with no scrolling by hand, no slide taller than about two screens, the
+    notebook file unchanged. At 1280 x 720, a projector's size."""
     base, token, work = lab
     before = digest(work / path.name)
     page, errors, hosts, route = slide_page
@@ -222,8 +238,14 @@ def test_notebook_presents_as_slides(lab, slide_page, path):
     if path.name.startswith("01_"):
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "slides_01_first.png"))
-    seen = present_to(page, stop=lambda index: False)
+    states = []
+    seen = present_to(page, stop=lambda index: False, states=states)
     cells = nbformat.read(path, as_version=4).cells
+    outputs = {(i, k) for state in states for i, k, _ in state["outputs"]}
+    shown_outputs = {(i, k) for state in states for i, k, shown in state["outputs"] if shown}
+    assert sorted(outputs - shown_outputs) == [], "outputs [cell, output] never whole on screen"
+    tallest = max(state["height"] / state["screen"] for state in states)
+    assert tallest <= SCREENS, f"a slide is {tallest:.1f} screens tall: split it (a new slide)"
     shown = [i for i, c in enumerate(cells)
              if c.metadata.get("slideshow", {}).get("slide_type") not in ("skip", "notes")]
     assert sorted(set(seen)) == shown  # every shown cell, and no skipped one
@@ -293,10 +315,11 @@ def test_wave_explorer_slider_redraws_the_figure_in_a_slide(lab, slide_page):
 
 def test_projectile_button_aims(lab, browser):
     base, token, _ = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1280, "height": 720})  # a projector's size
     run_all(page, base, token, "03_projectile_demo.ipynb")
     button = page.locator(".jupyter-widgets button", has_text="Aim with gradient descent")
     button.scroll_into_view_if_needed()
+    assert button.evaluate("b => b.scrollWidth <= b.clientWidth"), "the button's label is cut"
     status = page.locator(".jupyter-widgets .widget-label", has_text="miss:").last
     assert float(status.text_content().split()[1]) > 1  # textContent: set even off screen
     before = page.locator(".jupyter-widgets img").last.get_attribute("src")
