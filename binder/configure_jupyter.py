@@ -24,11 +24,11 @@ SERVER = {"MappingKernelManager": {"transport_encryption": "auto"}}
 PRESENTING = "body[data-jp-deck-mode='presenting'] .jp-Notebook"
 HALF_SCREEN = "45vh"
 SLIDE_STYLES = {
-    f"{PRESENTING} .jp-InputArea-editor .cm-editor": {"max-height": HALF_SCREEN},
+    f"{PRESENTING} .jp-InputArea-editor .cm-editor": {"max-height": "40vh"},
     f"{PRESENTING} .jp-InputArea-editor .cm-scroller": {"overflow": "auto"},
     f"{PRESENTING} .jp-OutputArea-output img": {"max-height": HALF_SCREEN, "width": "auto",
                                                   "max-width": "100%"},
-    f"{PRESENTING} .jp-OutputArea-output pre": {"max-height": HALF_SCREEN, "overflow": "auto"},
+    f"{PRESENTING} .jp-OutputArea-output pre": {"max-height": "30vh", "overflow": "auto"},
     "body[data-jp-deck-mode='presenting'] .jp-Deck-Remote": {"opacity": "0.25"},
     "body[data-jp-deck-mode='presenting'] .jp-Deck-Remote:hover": {"opacity": "1"},
 }
