@@ -275,7 +275,7 @@ def test_wave_explorer_slider_redraws_the_figure_in_a_slide(lab, slide_page):
     command(page, "deck:start")
     page.wait_for_function(PRESENTING, timeout=30_000)
     assert present_to(page, stop=lambda index: index >= explorer)[-1] == explorer
-    command(page, "notebook:run-cell")  # as Shift+Enter would, from the slide
+    command(page, "notebook:run-cell")  # as Ctrl+Enter does, from the slide
     page.wait_for_function(KERNEL_IDLE, timeout=60_000)
     page.wait_for_timeout(1000)  # the slide's transition
     image = page.locator(".jupyter-widgets img").first
