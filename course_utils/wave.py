@@ -126,7 +126,8 @@ GRADIENTS = ("reversible", "autodiff")
 # at the grid's shortest wave (k dx = pi) is -4 (second order) or -16/3 (fourth order), and
 # leapfrog needs (c dt / dx)^2 * |symbol| <= 4.
 COURANT_LIMITS = {2: 1.0, 4: 3**0.5 / 2}
-UNROLL = 4  # time steps per compiled loop iteration: less loop overhead (benchmarks/RESULTS.md)
+UNROLL = 4  # time steps per compiled loop iteration: less loop overhead (1000 x 5000 forward,
+#             jax 0.10.2, best of 30: 1.84 ms against 2.13 ms with 1)
 
 
 def gaussian_pulse(x, config):
