@@ -8,8 +8,8 @@ binder/postBuild and the README's conda route; re-running it changes nothing).
   on every fresh start) nor checks for updates (settings overrides, in the application's
   settings folder: `{prefix}/share/jupyter/lab/settings/overrides.json`).
 - Slides fit a projector (1280 x 720): while presenting (jupyterlab-slideshow), a cell's code
-  and each of its outputs are held to under half the screen, scrolling inside their own box
-  when longer, so stepping to a cell puts its whole output on screen; the deck's arrow buttons
+  is held to 40% of the screen's height, printed output to 30% and pictures to 45%, longer
+  ones scrolling inside their own box, so stepping to a cell puts its whole output on screen; the deck's arrow buttons
   stay faint until pointed at. The styles go through jupyterlab-fonts' global styles (a
   dependency of jupyterlab-slideshow) and apply only in presenting mode.
 
@@ -22,11 +22,10 @@ import sys
 
 SERVER = {"MappingKernelManager": {"transport_encryption": "auto"}}
 PRESENTING = "body[data-jp-deck-mode='presenting'] .jp-Notebook"
-HALF_SCREEN = "45vh"
 SLIDE_STYLES = {
     f"{PRESENTING} .jp-InputArea-editor .cm-editor": {"max-height": "40vh"},
     f"{PRESENTING} .jp-InputArea-editor .cm-scroller": {"overflow": "auto"},
-    f"{PRESENTING} .jp-OutputArea-output img": {"max-height": HALF_SCREEN, "width": "auto",
+    f"{PRESENTING} .jp-OutputArea-output img": {"max-height": "45vh", "width": "auto",
                                                   "max-width": "100%"},
     f"{PRESENTING} .jp-OutputArea-output pre": {"max-height": "30vh", "overflow": "auto"},
     "body[data-jp-deck-mode='presenting'] .jp-Deck-Remote": {"opacity": "0.25"},

@@ -3,8 +3,8 @@
     make set-repo REPO=owner/name      (runs: python binder/set_repo.py owner/name)
 
 The repository is named in the README's Binder badge and Colab links and in each notebook's
-Colab cell (where Colab installs course_utils and its pins from). This reads the current name from the README's badge and rewrites it in those URLs,
-nowhere else.
+Colab cell (where Colab installs course_utils and its pins from). This reads the current name
+from the README's badge and rewrites it in those URLs, nowhere else.
 """
 
 import pathlib
