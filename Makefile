@@ -72,11 +72,21 @@ student-branch: $(READY)
 
 test: site test-unit test-notebooks
 
+# Two pytest workers (pytest-xdist), one per core of a 2-core machine: most of the time goes to
+# running notebooks, one kernel each, so two at a time nearly halve it. A test file stays on
+# one worker (--dist loadfile: a file's results in build/ are written by one process), and so
+# does a notebook's cells under nbval (--dist loadscope: they share one kernel, in order).
+# The browser tests run alone afterwards: beside another worker's notebooks, JupyterLab's
+# widget manager sometimes drew a stored progress bar before loading its saved state
+# ("widget model not found": 4 of the 13 presentations in one run here; none run alone).
+WORKERS := -n 2
+
 test-unit: $(READY)
-	$(PY) -m pytest tests
+	$(PY) -m pytest $(WORKERS) --dist loadfile --ignore=tests/test_browser.py tests
+	$(PY) -m pytest tests/test_browser.py
 
 test-notebooks: $(READY)
-	$(PY) -m pytest $(NBVAL) notebooks
+	$(PY) -m pytest $(WORKERS) --dist loadscope $(NBVAL) notebooks
 
 # Re-execute every notebook in place and store its outputs (after changing one, or the lock).
 execute: $(READY)
