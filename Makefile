@@ -76,9 +76,7 @@ test: site test-unit test-notebooks
 # running notebooks, one kernel each, so two at a time nearly halve it. A test file stays on
 # one worker (--dist loadfile: a file's results in build/ are written by one process), and so
 # does a notebook's cells under nbval (--dist loadscope: they share one kernel, in order).
-# The browser tests run alone afterwards: beside another worker's notebooks, JupyterLab's
-# widget manager sometimes drew a stored progress bar before loading its saved state
-# ("widget model not found": 4 of the 13 presentations in one run here; none run alone).
+# The browser tests run alone afterwards, as on the machine their timeouts were chosen on.
 WORKERS := -n 2
 
 test-unit: $(READY)

@@ -1,4 +1,4 @@
-"""The 2D acoustic wave equation with sources, receivers and sponge layers (notebook 13).
+"""The 2D acoustic wave equation with sources, receivers and sponge layers (notebook 14).
 
     u_tt + sigma(x, z) u_t = c(x, z)^2 (u_xx + u_zz) + f(t) delta(x - x_s) delta(z - z_s),
 
