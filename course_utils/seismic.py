@@ -133,7 +133,7 @@ def _propagate(c, source_index, config, record, segment=None):
     gradient then stores the state at each segment's start and recomputes one segment at a
     time (memory ~ nt / segment + segment levels instead of nt).
     """
-    _checks.report_unstable(c, config)
+    c = _checks.report_unstable(c, config)
     r2 = (c * config.dt / config.dx) ** 2
     s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
     spike = jax.nn.one_hot(source_index, config.nx, dtype=r2.dtype) * config.dt**2 / config.dx

@@ -135,7 +135,7 @@ def damped_step(u_prev, u, r2, s, forcing):
 
 def _time_loop(c, source_index, config):
     """(body, start, wavelet): body(state, f^n) -> (state, u^{n+1}) steps from rest."""
-    _checks.report_unstable(c, config)
+    c = _checks.report_unstable(c, config)
     r2 = (c * config.dt / config.dx) ** 2
     s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
     zero = jnp.zeros((config.nz, config.nx), dtype=r2.dtype)

@@ -49,6 +49,13 @@ def test_traced_stable_velocity_is_silent():
         jax.effects_barrier()
 
 
+def test_the_check_is_no_effect_so_dispatch_stays_fast():
+    # An effect (jax.debug.callback) turns off JAX's C++ fast dispatch for every function
+    # that traces the check: 0.15 ms more per call (benchmarks/RESULTS.md).
+    assert jax.make_jaxpr(loss)(jnp.float32(1.0)).effects == set()
+    assert jax.make_jaxpr(jax.grad(loss))(jnp.float32(1.0)).effects == set()
+
+
 def test_seismic_traced_velocity_warns():
     config = seismic.SeismicConfig(nx=101, length=1.0, nt=100, dt=4e-3, c_max=2.0,
                                    peak_frequency=10.0, sponge_width=0.2)
