@@ -3,9 +3,10 @@
 The measured peaks are written to build/notebook_memory.json. The wall-clock time of the
 same run (cells only, kernel start excluded) goes to build/notebook_time.json with the
 machine's load average at the end (a shared machine runs slower). The run is the other half
-of the portability run (conftest.CODE_PATHS["memory"]): XLA:CPU capped at AVX while another
-process keeps one core busy, so every notebook's asserts are checked on a loaded machine and
-another code path, and the times are those of a busy machine (an upper bound). `python3
+of the portability run (conftest.CODE_PATHS["memory"]): XLA:CPU capped at AVX on a busy
+machine (the other test worker's notebooks, and a lowest-priority process on any idle core),
+so every notebook's asserts are checked on a loaded machine and another code path, and the
+times are those of a busy machine (an upper bound). `python3
 docs/site/instructors.py --update` copies both to docs/measurements.json and regenerates the
 table in docs/instructors.md, which the README points to.
 """
