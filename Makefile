@@ -70,22 +70,23 @@ student-branch: $(READY)
 	  (make student-branch)" $$(GIT_INDEX_FILE=$(STUDENT_INDEX) git write-tree))
 	@echo "Branch 'student' holds student/ on top of HEAD: publish it with 'git push origin student'."
 
-test: site $(READY)
-	$(PY) -m pytest $(WORKERS) $(NBVAL) tests notebooks
+test: site test-unit test-notebooks
 
 # Two pytest workers (pytest-xdist), one per core of a 2-core machine: most of the time goes to
-# running notebooks, one kernel each. One session for the tests and the notebooks' nbval cells,
-# so neither worker waits for the other at a phase's end; tests/conftest.py makes the units of
-# work (a test file, a notebook's nbval cells, one run of a whole notebook) and orders them,
-# heaviest first.
-WORKERS := -n 2 --dist loadgroup --no-loadscope-reorder
+# running notebooks, one kernel each (measured from fresh clones: the unit tests took 23 min
+# two at a time without the browser's, 32 min one at a time with them and one notebook
+# fewer). A test file stays on
+# one worker (--dist loadfile: a file's results in build/ are written by one process), and so
+# does a notebook's cells under nbval (--dist loadscope: they share one kernel, in order).
+# The browser tests run alone afterwards, as on the machine their timeouts were chosen on.
+WORKERS := -n 2
 
 test-unit: $(READY)
-	$(PY) -m pytest $(WORKERS) tests
+	$(PY) -m pytest $(WORKERS) --dist loadfile --ignore=tests/test_browser.py tests
+	$(PY) -m pytest tests/test_browser.py
 
-# (tests/ named too, for its conftest.py: the cells of a notebook stay together on one worker)
 test-notebooks: $(READY)
-	$(PY) -m pytest $(WORKERS) $(NBVAL) tests/conftest.py notebooks
+	$(PY) -m pytest $(WORKERS) --dist loadscope $(NBVAL) notebooks
 
 # Re-execute every notebook in place and store its outputs (after changing one, or the lock).
 execute: $(READY)

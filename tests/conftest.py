@@ -1,8 +1,5 @@
 import contextlib
-import fcntl
-import json
 import os
-import pathlib
 import socket
 import subprocess
 import sys
@@ -21,7 +18,6 @@ def x64():
         yield
 
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"  # Debian's chromium: playwright's own download cannot work here
 
 
@@ -53,11 +49,10 @@ def browser():
 # other than the default, so that every assert in a notebook (its lessons) is checked there:
 # - the student versions: XLA:CPU capped at SSE4.2 (an older CPU's vector width);
 # - the memory run: XLA:CPU capped at AVX on a busy machine (load changes how XLA's threads
-#   split the work). `make test` runs two units of work at a time (see the end of this
-#   file), so the other worker's tests and notebooks load the machine; a process at the
-#   lowest priority (nice 19) takes any core they leave idle, so it stays busy when they wait
-#   or are done, and takes next to nothing from them (the scheduler's weight of nice 19 is
-#   15, against 1024 at nice 0).
+#   split the work). `make test` runs two test files at a time, so the other worker's
+#   notebooks load the machine; a process at the lowest priority (nice 19) takes any core
+#   they leave idle, so it stays busy when they wait or are done, without taking time from
+#   the tests.
 # (A third path, the student versions' kernel alone on one core, was dropped to keep
 # `make test` within its time budget.)
 CODE_PATHS = {
@@ -88,45 +83,3 @@ def code_path(client, name):
         if busy is not None:
             busy.kill()
             busy.wait()
-
-
-def record(path, key, value):
-    """Set key to value in the JSON file at path (under a lock: two test workers write it)."""
-    path.parent.mkdir(exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        results = json.loads(path.read_text()) if path.exists() else {}
-        results[key] = value
-        path.write_text(json.dumps(results, indent=1, sort_keys=True))
-
-
-# `make test` runs the tests and every notebook's nbval cells in one pytest-xdist session of two
-# workers (--dist loadgroup --no-loadscope-reorder), so neither waits for the other at a phase's
-# end. A unit of work goes whole to one worker: a test file (its module fixtures, e.g. one
-# JupyterLab, start once), a notebook's nbval cells (one kernel, in order), or one run of a
-# whole notebook (the student and memory runs), which is what takes the time. Heaviest first,
-# by the notebooks' measured run times (docs/measurements.json), so no long run starts last.
-NOTEBOOK_RUNS = {"test_exercises.py": "test_student_version_runs_and_every_checker_works_both_ways",
-                 "test_notebook_memory.py": "test_notebook_peak_memory_fits_binder"}
-BROWSER_SECONDS = 300  # tests/test_browser.py alone, measured: about 5 min
-
-
-def _unit(item, seconds):
-    """(group name, or None for a unit of its own; seconds it is expected to take)."""
-    if item.path.suffix == ".ipynb":
-        return f"nbval {item.path.name}", seconds.get(item.path.name, 600)
-    if NOTEBOOK_RUNS.get(item.path.name) == getattr(item, "originalname", None):
-        return None, seconds.get(item.callspec.params["path"].name, 600)
-    return item.path.name, BROWSER_SECONDS if item.path.name == "test_browser.py" else 0
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    measured = json.loads((ROOT / "docs" / "measurements.json").read_text())
-    seconds = {name: row["seconds"] for name, row in measured.items()}
-    units = {id(item): _unit(item, seconds) for item in items}
-    items.sort(key=lambda item: -units[id(item)][1])  # stable: a unit's items keep their order
-    for item in items:
-        group = units[id(item)][0]
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
