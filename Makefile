@@ -79,6 +79,8 @@ test: site test-unit test-notebooks
 # one worker (--dist loadfile: a file's results in build/ are written by one process), and so
 # does a notebook's cells under nbval (--dist loadscope: they share one kernel, in order).
 # The browser tests run alone afterwards, as on the machine their timeouts were chosen on.
+# (One session for both, --dist loadgroup with a group per notebook, was tried: xdist ran
+# single cells of a notebook on the other worker, in another kernel.)
 WORKERS := -n 2
 
 test-unit: $(READY)
