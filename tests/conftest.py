@@ -51,8 +51,8 @@ def browser():
 # - the memory run: XLA:CPU capped at AVX on a busy machine (load changes how XLA's threads
 #   split the work). `make test` runs two test files at a time, so the other worker's
 #   notebooks load the machine; a process at the lowest priority (nice 19) takes any core
-#   they leave idle, so it stays busy when they wait or are done, without taking time from
-#   the tests.
+#   they leave idle, so it stays busy when they wait or are done, and gets next to no time
+#   while they run (the scheduler's weight of nice 19 is 15, against 1024 at nice 0).
 # (A third path, the student versions' kernel alone on one core, was dropped to keep
 # `make test` within its time budget.)
 CODE_PATHS = {
