@@ -131,8 +131,8 @@ def report_unstable(c, config):
     optimiser step produces inside `jit`, `grad` or `vmap`, where raising is impossible.
 
     Returns:
-        c itself, the check's result (zero) added: use it in place of c, or XLA drops the
-        check.
+        c itself, the check's result (zero) added: use it in place of c, or JAX drops the
+        unused callback.
     """
     c_low, c_high = jax.lax.stop_gradient(jnp.min(c)), jax.lax.stop_gradient(jnp.max(c))
     unstable = ~((c_low > 0) & (c_high * config.dt / config.dx <= courant_limit(config)))
@@ -145,7 +145,8 @@ def report_unstable(c, config):
     # The callback runs only when the check fails: a host round trip on every run would cost
     # more than a small simulation. A pure callback (not jax.debug.callback, an effect, which
     # turns off JAX's fast dispatch: 0.15 ms more per call, 8% of a 1000 x 5000 forward,
-    # benchmarks/RESULTS.md), so its zero must be used.
+    # benchmarks/RESULTS.md), so its zero must be used: JAX drops a pure callback whose result
+    # nothing uses.
     return c + jax.lax.cond(
         unstable, lambda: jax.pure_callback(warn, jax.ShapeDtypeStruct((), zero.dtype), c_low,
                                             c_high, vmap_method="sequential"),
