@@ -23,6 +23,8 @@ import numpy as np
 from course_utils import _checks, seismic
 
 COURANT_LIMIT = 1 / math.sqrt(2)  # the 5-point stencil's CFL limit in 2D
+UNROLL = 2  # time steps per compiled loop iteration (200 x 200 x 2000 forward, jax 0.10.2,
+#            best of 5, two runs: 32-40 ms with 2, 68-75 with 1, 46-89 with 4)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,10 +124,18 @@ def sponge(config):
 
 
 def laplacian(u):
-    """5-point u[i+1,j] + u[i-1,j] + u[i,j+1] + u[i,j-1] - 4u[i,j], u = 0 outside; shape kept."""
-    padded = jnp.pad(u, 1)
-    return (padded[2:, 1:-1] + padded[:-2, 1:-1] + padded[1:-1, 2:] + padded[1:-1, :-2]
-            - 4 * u)
+    """5-point u[i+1,j] + u[i-1,j] + u[i,j+1] + u[i,j-1] - 4u[i,j], u = 0 outside; shape kept.
+
+    The same sums, in the same order, as notebook 14's `jnp.pad(u, 1)` and four slices, but
+    the neighbours along z are whole rows shifted in with a zero row, which XLA:CPU compiles
+    to a faster loop (200 x 200 x 2000 forward, jax 0.10.2, best of 5, two runs: 32-40 ms
+    against 85-87 ms with the padded copy).
+    """
+    zero_row = jnp.zeros_like(u[..., :1, :])
+    below = jnp.concatenate([u[..., 1:, :], zero_row], axis=-2)  # u[i+1, j]
+    above = jnp.concatenate([zero_row, u[..., :-1, :]], axis=-2)  # u[i-1, j]
+    along_x = jnp.pad(u, [(0, 0)] * (u.ndim - 1) + [(1, 1)])
+    return below + above + along_x[..., 2:] + along_x[..., :-2] - 4 * u
 
 
 def damped_step(u_prev, u, r2, s, forcing):
@@ -163,10 +173,10 @@ def _propagate(c, source_index, config, record, segment=None):
         return state, record(u_next)
 
     if segment is None:
-        return jax.lax.scan(body, start, wavelet)[1]
+        return jax.lax.scan(body, start, wavelet, unroll=UNROLL)[1]
     count = -(-config.nt // segment)  # the last segment is padded with silent steps, cut below
     wavelet = jnp.pad(wavelet, (0, count * segment - config.nt)).reshape(count, segment)
-    chunk = jax.checkpoint(lambda state, f: jax.lax.scan(body, state, f))
+    chunk = jax.checkpoint(lambda state, f: jax.lax.scan(body, state, f, unroll=UNROLL))
     records = jax.lax.scan(chunk, start, wavelet)[1]
     return records.reshape((count * segment,) + records.shape[2:])[: config.nt]
 
@@ -192,7 +202,7 @@ def snapshots_at_index(c, source_index, config, every):
     count = config.nt // every
 
     def advance(state, f):  # `every` steps; keep the last field
-        state = jax.lax.scan(lambda s, g: (step(s, g)[0], None), state, f)[0]
+        state = jax.lax.scan(lambda s, g: (step(s, g)[0], None), state, f, unroll=UNROLL)[0]
         return state, state[1]
 
     return jax.lax.scan(advance, start, wavelet[: count * every].reshape(count, every))[1]
