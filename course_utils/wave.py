@@ -147,20 +147,22 @@ def courant_squared(c, config):
 
 
 def second_difference(u):
-    """u[i+1] - 2u[i] + u[i-1] with u = 0 just outside both ends; shape (nx,)."""
-    padded = jnp.pad(u, 1)
-    return padded[2:] - 2 * u + padded[:-2]
+    """u[i+1] - 2u[i] + u[i-1] with u = 0 just outside both ends; shape (..., nx), along x."""
+    padded = jnp.pad(u, [(0, 0)] * (u.ndim - 1) + [(1, 1)])
+    return padded[..., 2:] - 2 * u + padded[..., :-2]
 
 
 def fourth_order_difference(u):
-    """(-u[i+2] + 16u[i+1] - 30u[i] + 16u[i-1] - u[i-2]) / 12, the same walls; shape (nx,).
+    """(-u[i+2] + 16u[i+1] - 30u[i] + 16u[i-1] - u[i-2]) / 12, the same walls; shape (..., nx).
 
     As for `second_difference`, u = 0 one point outside each end; one point further the
     field is odd about that wall (u[-2] = -u[0]), its mirror image, so the sine modes that
     fit between the walls stay exact eigenvectors and the matrix stays symmetric.
     """
-    padded = jnp.concatenate([-u[:1], jnp.pad(u, 1), -u[-1:]])
-    return (-padded[4:] + 16 * padded[3:-1] - 30 * u + 16 * padded[1:-3] - padded[:-4]) / 12
+    walls = [(0, 0)] * (u.ndim - 1) + [(1, 1)]
+    padded = jnp.concatenate([-u[..., :1], jnp.pad(u, walls), -u[..., -1:]], axis=-1)
+    return (-padded[..., 4:] + 16 * padded[..., 3:-1] - 30 * u + 16 * padded[..., 1:-3]
+            - padded[..., :-4]) / 12
 
 
 def difference_of(config):
@@ -236,25 +238,29 @@ def _reversible_bwd(config, residuals, u_bar):
     difference (a symmetric matrix). Its transpose maps cotangents (a, b) of the outputs to
     p_bar = -b, q_bar = a + 2b + D(r2 * b), and adds b * D(q) to r2_bar. Since each a is
     minus the b of the step after, the sweep carries the cotangents as two levels of the
-    adjoint field, lam^{n+2} and lam^{n+1}, and steps them with the same leapfrog scheme,
-    r2 moved inside D (notebook 08): lam^n = 2 lam^{n+1} - lam^{n+2} + D(r2 * lam^{n+1}).
+    adjoint field, lam^{n+2} and lam^{n+1}, stepped by the same leapfrog scheme with r2
+    moved inside D (notebook 08): lam^n = 2 lam^{n+1} - lam^{n+2} + D(r2 * lam^{n+1}).
+    Scaled by r2, the adjoint field obeys the forward scheme itself: w = r2 * lam steps as
+    w^n = 2 w^{n+1} - w^{n+2} + r2 * D(w^{n+1}), as the rebuilt u does. So u and w are
+    stepped together, stacked in one array of shape (2, nx): one stencil per step, which
+    XLA:CPU compiles to fewer kernels than two (benchmarks/RESULTS.md). The sweep sums
+    w * D(u), and divides by r2 at the end (r2 > 0: c is positive) for r2_bar and lam.
     (The fourth-order difference is symmetric too, so the same lines serve accuracy=4.)
     """
     c, u_prev, u = residuals
     r2 = courant_squared(c, config)
+    r2_rows = jnp.broadcast_to(r2, u.shape)[None]  # shape (1, nx), for both rows
     difference = difference_of(config)
 
     def body(_, carry):
-        (u_prev, u), (lam_next, lam), r2_bar = carry
-        d_u_prev = difference(u_prev)
-        u_before = 2 * u_prev - u + r2 * d_u_prev  # the scheme run backwards: u^{n-1}
-        lam_before = 2 * lam - lam_next + difference(r2 * lam)  # the adjoint scheme
-        return (u_before, u_prev), (lam, lam_before), r2_bar + lam * d_u_prev
+        now, later, w_du = carry  # now = (u^n, w^{n+1}), later = (u^{n+1}, w^{n+2})
+        d_now = difference(now)
+        return 2 * now - later + r2_rows * d_now, now, w_du + now[1] * d_now[0]
 
-    # Carrying (a, b) itself, XLA recomputes the chain of a's and b's inside each fused
-    # kernel of the unrolled loop: about twice the arithmetic (benchmarks/RESULTS.md).
-    carry = ((u_prev, u), (jnp.zeros_like(u), u_bar), jnp.zeros_like(u))
-    _, (lam_1, lam_0), r2_bar = jax.lax.fori_loop(0, config.nt, body, carry, unroll=UNROLL)
+    carry = (jnp.stack([u_prev, r2 * u_bar]), jnp.stack([u, jnp.zeros_like(u)]),
+             jnp.zeros_like(u))
+    now, later, w_du = jax.lax.fori_loop(0, config.nt, body, carry, unroll=UNROLL)
+    lam_1, lam_0, r2_bar = later[1] / r2, now[1] / r2, w_du / r2
     if jnp.ndim(c) == 0:
         r2_bar = jnp.sum(r2_bar)
     _, pullback = jax.vjp(
