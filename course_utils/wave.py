@@ -126,8 +126,13 @@ GRADIENTS = ("reversible", "autodiff")
 # at the grid's shortest wave (k dx = pi) is -4 (second order) or -16/3 (fourth order), and
 # leapfrog needs (c dt / dx)^2 * |symbol| <= 4.
 COURANT_LIMITS = {2: 1.0, 4: 3**0.5 / 2}
-UNROLL = 4  # time steps per compiled loop iteration: less loop overhead (1000 x 5000 forward,
-#             jax 0.10.2, best of 30: 1.84 ms against 2.13 ms with 1)
+# Time steps per compiled loop iteration, measured on jax 0.10.2 (best of 30 runs at 1000 x 5000,
+# of 5 at 16000 x 20000; two runs each). The forward: 1.10-1.17 ms with 2, 1.71-3.01 with 4,
+# 1.53-2.20 with 8; 80-86 ms with 2, 95-103 with 4. The reversible gradient's backward sweep
+# (the forward at 2): 358-360 ms with 8, 358-381 with 4, 404-420 with 2 at 16000 x 20000;
+# 4.9-5.0, 5.3 and 4.4-4.8 ms at 1000 x 5000.
+UNROLL = 2
+BACKWARD_UNROLL = 8
 
 
 def gaussian_pulse(x, config):
@@ -259,7 +264,7 @@ def _reversible_bwd(config, residuals, u_bar):
 
     carry = (jnp.stack([u_prev, r2 * u_bar]), jnp.stack([u, jnp.zeros_like(u)]),
              jnp.zeros_like(u))
-    now, later, w_du = jax.lax.fori_loop(0, config.nt, body, carry, unroll=UNROLL)
+    now, later, w_du = jax.lax.fori_loop(0, config.nt, body, carry, unroll=BACKWARD_UNROLL)
     lam_1, lam_0, r2_bar = later[1] / r2, now[1] / r2, w_du / r2
     if jnp.ndim(c) == 0:
         r2_bar = jnp.sum(r2_bar)
