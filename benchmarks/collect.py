@@ -127,9 +127,15 @@ def sharded_shots(plan, devices=(1, 2), rounds=2):
 
 
 def profile_steps(plan):
-    """profile_steps.py at each of the plan's sizes."""
+    """profile_steps.py at each of the plan's 1D sizes."""
     return [dict(nx=nx, nt=nt, variants=script_json("profile_steps.py", nx, nt))
             for nx, nt in plan.profiles]
+
+
+def profile_steps_2d(plan):
+    """profile_steps.py's 2D loops at the plan's 2D comparison sizes."""
+    return [dict(n=n, nt=nt, variants=script_json("profile_steps.py", "2d", n, nt))
+            for n, nt in plan.compare_2d]
 
 
 def machine():
@@ -155,6 +161,7 @@ def everything(plan, workdir):
                    compare=compare(plan.compare_1d, 1, plan, workdir)
                    + compare(plan.compare_2d, 2, plan, workdir),
                    experiments=experiments(plan), shards=sharded_shots(plan),
-                   profiles=profile_steps(plan), machine=machine())
+                   profiles=profile_steps(plan), profiles_2d=profile_steps_2d(plan),
+                   machine=machine())
     return dict(results, load=dict(start=start,
                                    end=[round(value, 2) for value in os.getloadavg()]))

@@ -114,7 +114,11 @@ def compare_values(results):
                 threads=", ".join(f"{n} {t}" for n, t in threads.items()) or "(not run)",
                 c_us=joined([1e3 * code_median(e, "c_loop", "forward_ms") / e["nt"]
                              for e in one_d], ".2f"),
-                compare_sizes=joined([targets.size_label(e) for e in one_d], "s"))
+                compare_sizes=joined([targets.size_label(e) for e in one_d], "s"),
+                backward_2d=joined([(code_median(e, "course", "gradient_ms")
+                                     - 2 * code_median(e, "course", "forward_ms"))
+                                    / code_median(e, "course", "forward_ms") for e in two_d],
+                                   ".1f"))
 
 
 def sweep_values(results):
@@ -149,29 +153,50 @@ def experiment_values(results):
 
 
 def profile_values(results):
-    profiles = results["profiles"]
-    rows = [[f"{p['nx']} x {p['nt']}", name, f"{v['kernels']:.2f}", f"{v['copies']:.2f}",
-             f"{v['arithmetic']:.1f}", "yes" if v["parallel"] else "no",
-             f"{v['us_per_step']:.2f}"] for p in profiles for name, v in p["variants"].items()]
+    profiles, profiles_2d = results["profiles"], results["profiles_2d"]
+    sizes = [f"{p['nx']} x {p['nt']}" for p in profiles] + [
+        f"{p['n']} x {p['n']} x {p['nt']}" for p in profiles_2d]
+    rows = [[size, name, f"{v['kernels']:.2f}", f"{v['copies']:.2f}", f"{v['arithmetic']:.1f}",
+             "yes" if v["parallel"] else "no", f"{v['us_per_step']:.2f}"]
+            for size, p in zip(sizes, profiles + profiles_2d) for name, v in p["variants"].items()]
 
-    def each(name, key="us_per_step", fmt=".2f"):
-        return joined([p["variants"][name][key] for p in profiles], fmt)
+    def each(name, key="us_per_step", fmt=".2f", among=profiles):
+        return joined([p["variants"][name][key] for p in among], fmt)
 
-    def backward_over_forward(p, name="backward, adjoint field"):
+    def backward_over_forward(p, name="backward, one array"):
         return p["variants"][name]["us_per_step"] / p["variants"]["forward, pad"]["us_per_step"]
 
-    pair, adjoint = "backward, (a, b)", "backward, adjoint field"
-    differences = [v.get("max_difference", 0) for p in profiles for v in p["variants"].values()]
+    pair, adjoint, one = "backward, (a, b)", "backward, adjoint field", "backward, one array"
+    course_2d = next(name for name in profiles_2d[0]["variants"] if "course" in name)
+    sponge_2d = next(name for name in profiles_2d[0]["variants"] if "sponge" in name)
+
+    def each_2d(name):
+        return each(name, "us_per_step", ".1f", profiles_2d)
+
+    differences = [v.get("max_difference", 0) for p in profiles + profiles_2d
+                   for v in p["variants"].values()]
     return dict(profile_table=markdown_rows(rows), profile_difference=f"{max(differences):.1e}",
                 profile_sizes=joined([p["nx"] for p in profiles], "d"),
                 backward_steps=joined([backward_over_forward(p) for p in profiles], ".1f"),
+                adjoint_steps=joined([backward_over_forward(p, adjoint) for p in profiles], ".1f"),
                 loop_ratio=joined([1 + backward_over_forward(p) for p in profiles], ".1f"),
-                backward_kernels=each(adjoint, "kernels"),
+                backward_kernels=each(one, "kernels"), adjoint_kernels=each(adjoint, "kernels"),
                 forward_kernels=each("forward, pad", "kernels"),
                 pair_ops=each(pair, "arithmetic", ".1f"),
                 adjoint_ops=each(adjoint, "arithmetic", ".1f"),
-                pair_us=each(pair), adjoint_us=each(adjoint), pad_us=each("forward, pad"),
-                concatenate_us=each("forward, concatenate"), ghost_us=each("forward, ghost points"))
+                pair_us=each(pair), adjoint_us=each(adjoint), one_us=each(one),
+                pad_us=each("forward, pad"), concatenate_us=each("forward, concatenate"),
+                ghost_us=each("forward, ghost points"),
+                size_2d=sizes[len(profiles)],
+                padded_1_us=each_2d("2D, padded copy, 1 step per iteration"),
+                padded_2_us=each_2d("2D, padded copy, 2 steps"),
+                shifted_1_us=each_2d("2D, rows shifted, 1 step"),
+                course_2d_us=each_2d(course_2d),
+                sponge_2d_us=each_2d(sponge_2d), unroll_2d=course_2d.split(", ")[2].split()[0],
+                copies_1_2d=each("2D, rows shifted, 1 step", "copies", ".2f", profiles_2d),
+                copies_course_2d=each(course_2d, "copies", ".2f", profiles_2d),
+                ops_course_2d=each(course_2d, "arithmetic", ".1f", profiles_2d),
+                ops_sponge_2d=each(sponge_2d, "arithmetic", ".1f", profiles_2d))
 
 
 def shard_values(results):

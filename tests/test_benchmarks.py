@@ -149,8 +149,12 @@ def fake_results():
     variant = dict(kernels=2.0, copies=0.0, arithmetic=20.0, parallel=False, us_per_step=1.0,
                    max_difference=0.0)
     profiles = [dict(nx=nx, nt=nt, variants={name: dict(variant) for name in (
-        "backward, (a, b)", "backward, adjoint field", "forward, pad", "forward, concatenate",
-        "forward, ghost points")}) for nx, nt in problems.FULL.profiles]
+        "backward, (a, b)", "backward, adjoint field", "backward, one array", "forward, pad",
+        "forward, concatenate", "forward, ghost points")}) for nx, nt in problems.FULL.profiles]
+    profiles_2d = [dict(n=n, nt=nt, variants={name: dict(variant) for name in (
+        "2D, padded copy, 1 step per iteration", "2D, padded copy, 2 steps",
+        "2D, rows shifted, 1 step", "2D, rows shifted, 2 steps (the course's)",
+        "2D, the course's, with a sponge")}) for n, nt in problems.FULL.compare_2d]
     shards = [dict(devices=d, n_shots=16, nx=301, nt=1000,
                    output_sharding="PartitionSpec('shots',)",
                    max_difference=0.0, gradient_difference=1e-6, collectives_in_loops=0,
@@ -162,7 +166,7 @@ def fake_results():
     machine = dict(cpu="cpu", cores=2, python="3", jax="j", jaxlib="j", gcc="gcc", date="today")
     plan = dict(rounds=3, repeats=5, experiment_steps=[200, 50])
     return dict(plan=plan, sweep=sweep, compare=compare, experiments=experiments,
-                shards=shards, profiles=profiles, machine=machine,
+                shards=shards, profiles=profiles, profiles_2d=profiles_2d, machine=machine,
                 load=dict(start=[1, 1, 1], end=[1, 1, 1]))
 
 
@@ -222,13 +226,15 @@ def test_results_md_is_the_report_of_the_results_file():
         "RESULTS.md is stale: run `python benchmarks/run.py --report-only`")
 
 
-def test_profile_counts_the_duplicated_arithmetic_of_the_old_backward_step():
+def test_profile_counts_the_duplicated_arithmetic_of_the_old_backward_steps():
     import profile_steps
 
     variants = profile_steps.profile(64, 16)
-    old, new = variants["backward, (a, b)"], variants["backward, adjoint field"]
-    assert new["max_difference"] < 1e-6
-    assert new["arithmetic"] < 0.6 * old["arithmetic"]
+    pair, apart, one = (variants[f"backward, {carry}"]
+                        for carry in ("(a, b)", "adjoint field", "one array"))
+    assert apart["max_difference"] < 1e-6 and one["max_difference"] < 1e-5
+    assert apart["arithmetic"] < 0.6 * pair["arithmetic"]
+    assert one["kernels"] < apart["kernels"] and one["arithmetic"] < apart["arithmetic"]
     assert variants["forward, concatenate"]["max_difference"] < 1e-6
     assert variants["forward, concatenate"]["kernels"] < variants["forward, pad"]["kernels"]
 
@@ -243,3 +249,15 @@ def test_sharded_shots_split_over_two_forced_host_devices():
     assert result["gradient_difference"] < 1e-4  # the shard_map gradient is the gradient
     assert result["collectives_in_loops"] == 0  # one psum, after the time loops
     assert result["partitioned_collectives_in_loops"] > 0  # why the gradient is written so
+
+
+def test_profile_2d_shows_what_made_the_2d_loop_faster():
+    import profile_steps
+
+    variants = profile_steps.profile_2d(40, 60)
+    course = next(v for name, v in variants.items() if "(the course's)" in name)
+    one_step = variants["2D, rows shifted, 1 step"]
+    assert all(v.get("max_difference", 0) == 0 for name, v in variants.items()
+               if "sponge" not in name)  # the same sums in the same order
+    assert one_step["copies"] > course["copies"]  # what two steps per iteration remove
+    assert variants["2D, the course's, with a sponge"]["arithmetic"] > course["arithmetic"]
