@@ -105,9 +105,10 @@ def courant_limit(config):
 def _warn_if_unstable(c_low, c_high, config):
     fix = ("Lower the learning rate, or bound the velocity (a sigmoid parametrisation "
            "keeps it in range).")
-    if not c_low > 0:  # also catches nan
+    if not (c_low > 0 and (c_low * config.dt / config.dx) ** 2 > 0):  # nan too; underflow
         message = (f"c reached {c_low:.3g} m/s, but a velocity must be positive and "
-                   f"finite: the model is unphysical and its gradient meaningless.")
+                   f"finite, and (c dt/dx)^2 must not round to 0: the model is unphysical "
+                   f"and its gradient meaningless.")
     elif not c_high * config.dt / config.dx <= courant_limit(config):
         message = (f"c reached {c_high:.3g} m/s: Courant number c*dt/dx = "
                    f"{c_high * config.dt / config.dx:.2f} > {courant_limit(config):.3g} "
@@ -127,6 +128,8 @@ INSTABILITIES = []  # messages of `report_unstable`, newest last
 def report_unstable(c, config):
     """At run time, warn when a (possibly traced) velocity leaves 0 < c*dt/dx <= 1.
 
+    (Or when (c dt/dx)^2 rounds to 0 in c's precision: the reversible gradient divides by it.)
+
     Concrete velocities are refused before compiling by `velocity`; this catches what an
     optimiser step produces inside `jit`, `grad` or `vmap`, where raising is impossible.
 
@@ -135,7 +138,8 @@ def report_unstable(c, config):
         unused callback.
     """
     c_low, c_high = jax.lax.stop_gradient(jnp.min(c)), jax.lax.stop_gradient(jnp.max(c))
-    unstable = ~((c_low > 0) & (c_high * config.dt / config.dx <= courant_limit(config)))
+    unstable = ~((c_low > 0) & ((c_low * config.dt / config.dx) ** 2 > 0)
+                 & (c_high * config.dt / config.dx <= courant_limit(config)))
     zero = jnp.zeros((), jnp.result_type(c))
 
     def warn(c_low, c_high):

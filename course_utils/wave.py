@@ -249,7 +249,8 @@ def _reversible_bwd(config, residuals, u_bar):
     w^n = 2 w^{n+1} - w^{n+2} + r2 * D(w^{n+1}), as the rebuilt u does. So u and w are
     stepped together, stacked in one array of shape (2, nx): one stencil per step, which
     XLA:CPU compiles to fewer kernels than two (benchmarks/RESULTS.md). The sweep sums
-    w * D(u), and divides by r2 at the end (r2 > 0: c is positive) for r2_bar and lam.
+    w * D(u), and divides by r2 at the end for r2_bar and lam: where c dt/dx is 0, or so
+    small that r2 rounds to 0, the gradient is nan (`_checks.report_unstable` warns of such c).
     (The fourth-order difference is symmetric too, so the same lines serve accuracy=4.)
     """
     c, u_prev, u = residuals
@@ -265,13 +266,13 @@ def _reversible_bwd(config, residuals, u_bar):
     carry = (jnp.stack([u_prev, r2 * u_bar]), jnp.stack([u, jnp.zeros_like(u)]),
              jnp.zeros_like(u))
     now, later, w_du = jax.lax.fori_loop(0, config.nt, body, carry, unroll=BACKWARD_UNROLL)
-    lam_1, lam_0, r2_bar = later[1] / r2, now[1] / r2, w_du / r2
+    lam_2, lam_1, r2_bar = later[1] / r2, now[1] / r2, w_du / r2
     if jnp.ndim(c) == 0:
         r2_bar = jnp.sum(r2_bar)
     _, pullback = jax.vjp(
         lambda c: (initial_conditions(c, config), courant_squared(c, config)), c
     )
-    return pullback(((-lam_1, lam_0), r2_bar))
+    return pullback(((-lam_2, lam_1), r2_bar))  # the cotangents of u^0, u^1 and r2
 
 
 _simulate_reversible.defvjp(_reversible_fwd, _reversible_bwd)

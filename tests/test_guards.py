@@ -42,6 +42,15 @@ def test_traced_negative_velocity_warns_under_vmap():
         jax.effects_barrier()
 
 
+@pytest.mark.parametrize("c_low", [0.0, 1e-25])  # zero, and a square that rounds to 0
+def test_traced_velocity_whose_courant_square_is_zero_warns(c_low):
+    # the reversible gradient divides by (c dt/dx)^2: where it is 0 the gradient is nan
+    c = jnp.linspace(1.0, 0.5, SMALL.nx, dtype=jnp.float32).at[3].set(c_low)
+    with pytest.warns(_checks.UnstableVelocityWarning, match="must not round to 0"):
+        jax.grad(loss)(c)
+        jax.effects_barrier()
+
+
 def test_traced_stable_velocity_is_silent():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
