@@ -15,7 +15,8 @@ For the forward step, ways of writing the walls of the second difference:
   interior written in place (`.at[1:-1].set`).
 For the 2D forward (`profile_2d`): the Laplacian from one padded copy, as notebook 14 writes
 it, or with the rows shifted as `seismic2d.laplacian` does; one or two steps per loop
-iteration; and the course's step without the sponge's terms (its division by 1 + s).
+iteration; and the course's loop with a sponge (the benchmark's problem has none, and the
+sponge's terms then fold away when compiled).
 Each variant is compiled for a size, its loop body read from `compiled.as_text()` (kernels
 launched, carry copies, elementwise operations inside the fused kernels, per time step) and
 timed: the variants take turns, 5 rounds of 3 runs, and each keeps its best. Prints JSON;
