@@ -185,13 +185,14 @@ def padded_laplacian(u):
 
 
 def measure(variants, args, nt, reference):
-    """Counts, best us per step and largest relative difference from the first of its kind
-    (`reference(name)`, None for none) of each variant: name -> (jitted fn, unroll)."""
+    """Counts, steps per loop iteration, best us per step and largest relative difference
+    from the first of its kind (`reference(name)`, None for none) of each variant:
+    name -> (jitted fn, unroll)."""
     results, outputs = {}, {}
     for name, (fn, unroll) in variants.items():
         counts = loop_body_counts(fn.lower(*args).compile().as_text(), unroll)
         outputs[name] = jax.tree_util.tree_leaves(fn(*args))
-        results[name] = dict(counts, us_per_step=float("inf"))
+        results[name] = dict(counts, unroll=unroll, us_per_step=float("inf"))
     for _ in range(ROUNDS):  # interleaved, so a busy spell on a shared machine hits all
         for name, (fn, _) in variants.items():
             us = 1e3 * best_ms(fn, args, repeats=3) / nt

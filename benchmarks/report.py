@@ -192,7 +192,7 @@ def profile_values(results):
                 padded_2_us=each_2d("2D, padded copy, 2 steps"),
                 shifted_1_us=each_2d("2D, rows shifted, 1 step"),
                 course_2d_us=each_2d(course_2d),
-                sponge_2d_us=each_2d(sponge_2d), unroll_2d=course_2d.split(", ")[2].split()[0],
+                sponge_2d_us=each_2d(sponge_2d), unroll_2d=profiles_2d[0]["variants"][course_2d]["unroll"],
                 copies_1_2d=each("2D, rows shifted, 1 step", "copies", ".2f", profiles_2d),
                 copies_course_2d=each(course_2d, "copies", ".2f", profiles_2d),
                 ops_course_2d=each(course_2d, "arithmetic", ".1f", profiles_2d),

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from course_utils import wave
+from course_utils import seismic2d, wave
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
@@ -146,8 +146,8 @@ def fake_results():
     sweep = [dict(nx=nx, nt=nt, c_loop=dict(forward_ms=1.0, load=1.0),
                   **{s: course(2.0, 5.0, 200.0 + nt / 100 * (s != "reversible"))
                      for s in problems.SOLVERS}) for nx, nt in problems.FULL.sweep]
-    variant = dict(kernels=2.0, copies=0.0, arithmetic=20.0, parallel=False, us_per_step=1.0,
-                   max_difference=0.0)
+    variant = dict(kernels=2.0, copies=0.0, arithmetic=20.0, parallel=False, unroll=2,
+                   us_per_step=1.0, max_difference=0.0)
     profiles = [dict(nx=nx, nt=nt, variants={name: dict(variant) for name in (
         "backward, (a, b)", "backward, adjoint field", "backward, one array", "forward, pad",
         "forward, concatenate", "forward, ghost points")}) for nx, nt in problems.FULL.profiles]
@@ -260,4 +260,5 @@ def test_profile_2d_shows_what_made_the_2d_loop_faster():
     assert all(v.get("max_difference", 0) == 0 for name, v in variants.items()
                if "sponge" not in name)  # the same sums in the same order
     assert one_step["copies"] > course["copies"]  # what two steps per iteration remove
+    assert (one_step["unroll"], course["unroll"]) == (1, seismic2d.UNROLL)
     assert variants["2D, the course's, with a sponge"]["arithmetic"] > course["arithmetic"]
