@@ -10,6 +10,10 @@ with a centred difference and the 5-point Laplacian L:
 where s = sigma dt / 2 and e_s is 1 at the source's grid point (1 / dx^2 is a discrete 2D
 delta). u is zero one point outside the grid. Stable for Courant numbers c dt / dx up to
 1 / sqrt(2). Fields and models have shape (nz, nx): row = depth z, column = x.
+
+The gradient of `shots` is the adjoint-state method written out (notebook 08's, with the
+damping): the forward keeps the last two levels of every segment of steps, and the
+backward sweep rebuilds the others while it steps the adjoint field, both at once.
 """
 
 import dataclasses
@@ -25,6 +29,9 @@ from course_utils import _checks, seismic
 COURANT_LIMIT = 1 / math.sqrt(2)  # the 5-point stencil's CFL limit in 2D
 UNROLL = 2  # time steps per compiled loop iteration (200 x 200 x 2000 forward, jax 0.10.2,
 #            best of 5, two runs: 32-40 ms with 2, 68-75 with 1, 46-89 with 4)
+BACKWARD_UNROLL = 4  # the same for the gradient's backward sweep (gradient / forward, best of
+#            4 interleaved: 5.5 with 4, 5.7 with 2, 5.4 with 8 at 200 x 200 x 2000; 2.2, 2.4
+#            and 2.1 at notebook 14's size; compiling notebook 14's gradient 1.1, 0.9, 1.5 s)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,7 +154,7 @@ def _time_loop(c, source_index, config):
     """(body, start, wavelet): body(state, f^n) -> (state, u^{n+1}) steps from rest."""
     c = _checks.report_unstable(c, config)
     r2 = (c * config.dt / config.dx) ** 2
-    s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
+    s = _damping(config, r2.dtype)
     zero = jnp.zeros((config.nz, config.nx), dtype=r2.dtype)
     spike = zero.at[source_index[0], source_index[1]].set(config.dt**2 / config.dx**2)
     wavelet = jnp.asarray(seismic.ricker(config.t, config.peak_frequency), dtype=r2.dtype)
@@ -160,36 +167,131 @@ def _time_loop(c, source_index, config):
     return body, (zero, zero), wavelet
 
 
-def _propagate(c, source_index, config, record, segment=None):
-    """Step from rest with the source at grid point (iz, ix); stack record(u^{n+1}).
+def _damping(config, dtype):
+    """s = sigma dt / 2, shape (nz, nx)."""
+    return jnp.asarray(sponge(config) * config.dt / 2, dtype=dtype)
 
-    With `segment`, the steps run in segments of that many under `jax.checkpoint`: a
-    gradient stores one state per segment and recomputes each segment once.
-    """
+
+def _in_segments(x, segment):
+    """x of shape (nt, ...) as (count, segment, ...), the last segment padded with zeros."""
+    count = -(-x.shape[0] // segment)
+    pad = [(0, count * segment - x.shape[0])] + [(0, 0)] * (x.ndim - 1)
+    return jnp.pad(x, pad).reshape((count, segment) + x.shape[1:])
+
+
+def _recording(c, source_index, receiver_index, config):
+    """`_time_loop` whose body returns u^{n+1} at the receivers, shape (n_receivers,)."""
     step, start, wavelet = _time_loop(c, source_index, config)
 
     def body(state, f):
         state, u_next = step(state, f)
-        return state, record(u_next)
+        return state, u_next[receiver_index[0], receiver_index[1]]
 
-    if segment is None:
-        return jax.lax.scan(body, start, wavelet, unroll=UNROLL)[1]
-    count = -(-config.nt // segment)  # the last segment is padded with silent steps, cut below
-    wavelet = jnp.pad(wavelet, (0, count * segment - config.nt)).reshape(count, segment)
-    chunk = jax.checkpoint(lambda state, f: jax.lax.scan(body, state, f, unroll=UNROLL))
-    records = jax.lax.scan(chunk, start, wavelet)[1]
-    return records.reshape((count * segment,) + records.shape[2:])[: config.nt]
+    return body, start, wavelet
+
+
+def _traces(c, source_index, receiver_index, config):
+    body, start, wavelet = _recording(c, source_index, receiver_index, config)
+    return jax.lax.scan(body, start, wavelet, unroll=UNROLL)[1]
 
 
 @functools.partial(jax.jit, static_argnums=(3, 4))
 def traces_at_index(c, source_index, receiver_index, config, segment=None):
-    """u at the receivers' grid points, shape (nt, n_receivers); vmappable over sources.
+    """u at the receivers' grid points for each source, shape (n_sources, nt, n_receivers).
 
-    No input checks (c and the indices may be traced): `shots` checks first.
-    source_index: (iz, ix); receiver_index: shape (2, n_receivers), rows iz and ix.
+    The sources run at once by `vmap`. segment=None: `jax.grad` differentiates the time
+    loop, storing every level. An integer: the gradient is the adjoint written out
+    (`_segment_bwd`), which keeps the last two levels of each segment of that many steps and
+    rebuilds the others (forward mode, `jax.jvp`, needs segment=None). No input checks (c
+    and the indices may be traced): `shots` checks first.
+    c: shape (nz, nx); source_index: shape (2, n_sources), rows iz and ix; receiver_index:
+    shape (2, n_receivers).
     """
-    return _propagate(c, source_index, config,
-                      lambda u: u[receiver_index[0], receiver_index[1]], segment)
+    if segment is None:
+        return _each_source(_traces, c, source_index, receiver_index, config)
+    return _traces_in_segments(c, source_index, receiver_index, config, segment)
+
+
+def _each_source(fn, c, source_index, *args):
+    """fn(c, one source's (iz, ix), *args) for each column of source_index, stacked."""
+    return jax.vmap(lambda index: fn(c, index, *args), in_axes=1)(source_index)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3, 4))
+def _traces_in_segments(c, source_index, receiver_index, config, segment):
+    return _each_source(_traces, c, source_index, receiver_index, config)
+
+
+def _segments_fwd(c, source_index, receiver_index, config, segment):
+    traces, ends = _each_source(_segment_fwd, c, source_index, receiver_index, config, segment)
+    return traces, (c, source_index, receiver_index, ends)
+
+
+def _segments_bwd(config, segment, residuals, traces_bar):
+    c, source_index, receiver_index, ends = residuals
+    c_bar = jax.vmap(lambda index, ends, bar: _segment_bwd(
+        c, index, receiver_index, ends, bar, config, segment), in_axes=(1, 0, 0))(
+        source_index, ends, traces_bar)
+    return jnp.sum(c_bar, axis=0), None, None
+
+
+_traces_in_segments.defvjp(_segments_fwd, _segments_bwd)
+
+
+def _segment_fwd(c, source_index, receiver_index, config, segment):
+    """One source's traces, stepped in segments, and (u^{n-1}, u^n) at each segment's end."""
+    body, start, wavelet = _recording(c, source_index, receiver_index, config)
+
+    def run(state, f):
+        end, traces = jax.lax.scan(body, state, f, unroll=UNROLL)
+        return end, (end, traces)
+
+    _, (ends, traces) = jax.lax.scan(run, start, _in_segments(wavelet, segment))
+    return traces.reshape((-1,) + traces.shape[2:])[: config.nt], ends
+
+
+def _segment_bwd(c, source_index, receiver_index, ends, traces_bar, config, segment):
+    """dJ/dc from one source: the adjoint of the damped scheme, stepped back through the
+    segments, last first.
+
+    The transpose of the step (notebook 08's adjoint, damped) makes lam^n from lam^{n+1},
+    lam^{n+2} and the traces' cotangents; scaled as w = r2 lam / (1 + s), it obeys the
+    forward scheme itself, w^{n+1} = damped_step(w^{n+3}, w^{n+2}, r2, s, r2 R^T bar d^n),
+    with R^T the receivers' scatter. dJ/dr2 = sum_n w^{n+1} L(u^n) / r2, so
+    dJ/dc = 2 / c * sum_n w^{n+1} L(u^n): where c is 0 it is nan (`report_unstable` warns).
+    The levels u^n are rebuilt backwards from each segment's stored end,
+    (1 - s) u^{n-1} = 2u^n - (1 + s) u^{n+1} + r2 L(u^n) + forcing, where the damping
+    becomes growth (at most (1 + s) / (1 - s) per step): `longest_segment` bounds the steps
+    rebuilt. u and w are stepped together, stacked in one array of shape (2, nz, nx): one
+    stencil per step.
+    """
+    r2 = (c * config.dt / config.dx) ** 2
+    s = _damping(config, r2.dtype)
+    over, under = jnp.stack([1 + s, 1 - s]), jnp.stack([1 - s, 1 + s])  # rows: u, w
+    iz, ix = receiver_index
+    forcing = jnp.asarray(seismic.ricker(config.t, config.peak_frequency) * config.dt**2
+                          / config.dx**2, r2.dtype)
+    d_bar = traces_bar * r2[iz, ix][None]  # the receivers' adjoint sources, scaled as w
+    xs = (ends, _in_segments(forcing, segment), _in_segments(d_bar, segment))
+
+    def step(carry, x):
+        now, later, w_lap_u = carry  # now = (u^n, w^{n+2}), later = (u^{n+1}, w^{n+3})
+        f, d_bar = x
+        lap = laplacian(now)
+        before = 2 * now - over * later + r2[None] * lap
+        before = before.at[0, source_index[0], source_index[1]].add(f).at[1, iz, ix].add(d_bar)
+        before = before / under  # (u^{n-1}, w^{n+1})
+        return (before, now, w_lap_u + before[1] * lap[0]), None
+
+    def segment_back(carry, x):
+        (u_prev, u), f, d_bar = x
+        now, later, w_lap_u = carry
+        carry = (now.at[0].set(u_prev), later.at[0].set(u), w_lap_u)  # the stored end
+        return jax.lax.scan(step, carry, (f, d_bar), reverse=True, unroll=BACKWARD_UNROLL)[0], None
+
+    pair = jnp.zeros((2,) + r2.shape, r2.dtype)
+    w_lap_u = jax.lax.scan(segment_back, (pair, pair, jnp.zeros_like(r2)), xs, reverse=True)[0][2]
+    return 2 * w_lap_u / c
 
 
 @functools.partial(jax.jit, static_argnums=(2, 3))
@@ -208,8 +310,28 @@ def snapshots_at_index(c, source_index, config, every):
     return jax.lax.scan(advance, start, wavelet[: count * every].reshape(count, every))[1]
 
 
-# Steps per checkpointed segment, about sqrt(nt): the 1D rule (memory ~ 2 nt / k + k levels).
-checkpoint_segment = seismic.checkpoint_segment
+def checkpoint_segment(config):
+    """Steps per segment for `shots`' segment="auto": about sqrt(nt) (`seismic`'s rule), at
+    most `longest_segment(config)`. The gradient keeps 2 nt / k levels per source."""
+    return min(seismic.checkpoint_segment(config.nt), longest_segment(config))
+
+
+GROWTH = 1e4  # the most the rebuilt levels' round-off may grow in a segment (see below)
+
+
+def longest_segment(config):
+    """The most steps per segment the gradient may rebuild levels over, for the sponge.
+
+    Rebuilt backwards, u^{n-1} = (2u^n - (1 + s) u^{n+1} + ...) / (1 - s): the damping
+    becomes growth, by up to g = (1 + s) / (1 - s) per step at the largest s = sigma dt / 2.
+    Segments of k steps keep g^k <= GROWTH (k = nt with no sponge, 1 when s >= 1).
+    """
+    s = float(sponge(config).max()) * config.dt / 2
+    if s == 0:
+        return config.nt
+    if s >= 1:
+        return 1
+    return max(1, math.floor(math.log(GROWTH) / math.log((1 + s) / (1 - s))))
 
 
 def grid_index(positions, config, name="position"):
@@ -266,11 +388,18 @@ def shots(c, sources, receivers, config=Seismic2DConfig(), *, segment="auto"):
         sources: source positions [m], shape (n_sources, 2) as (x, z).
         receivers: receiver positions [m], shape (n_receivers, 2) as (x, z).
         config: grid, time stepping, wavelet and sponge.
-        segment: steps per `jax.checkpoint` segment for the gradient ("auto": about
-            sqrt(nt); None: store every step, memory ~ nt fields per source).
+        segment: how the gradient gets the levels it needs. An integer k: it keeps the
+            last two levels of every k steps, 2 nt / k fields per source, and rebuilds the
+            others backwards (at most `longest_segment(config)`); "auto": about sqrt(nt),
+            up to that; None: `jax.grad` through the loop, storing every level, nt fields
+            per source (needed for forward mode, `jax.jvp`).
 
     Returns:
         Traces of shape (n_sources, nt, n_receivers); row n at time (n + 1) dt.
+
+    Raises:
+        ValueError: bad positions or velocity (see `check_velocity`), or a segment longer
+            than the sponge allows.
     """
     if not isinstance(config, Seismic2DConfig):
         raise TypeError(f"config must be a Seismic2DConfig, got {type(config).__name__}. "
@@ -279,11 +408,17 @@ def shots(c, sources, receivers, config=Seismic2DConfig(), *, segment="auto"):
     source_index = grid_index(sources, config, "source")
     receiver_index = grid_index(receivers, config, "receiver")
     if segment == "auto":
-        segment = checkpoint_segment(config.nt)
+        segment = checkpoint_segment(config)
     elif segment is not None:
         segment = _checks.positive_int("segment", segment)
-    run = jax.vmap(traces_at_index, in_axes=(None, 1, None, None, None))
-    return run(c, jnp.asarray(source_index), jnp.asarray(receiver_index), config, segment)
+        if segment > longest_segment(config):
+            raise ValueError(
+                f"segment must be at most {longest_segment(config)} steps with this sponge, "
+                f"got {segment}: the gradient rebuilds each segment's levels by running the "
+                f"damped scheme backwards, where the damping becomes growth (up to "
+                f"(1 + s) / (1 - s) per step, s = sigma dt / 2). Use segment='auto'.")
+    return traces_at_index(c, jnp.asarray(source_index), jnp.asarray(receiver_index), config,
+                           segment)
 
 
 def snapshots(c, source, config=Seismic2DConfig(), *, every=50):

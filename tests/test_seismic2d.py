@@ -1,5 +1,6 @@
 """The 2D solver: the exact 2D Green's function and second-order convergence, gradients
-(finite differences, Taylor test, checkpointed = stored tape), vmap over shots, and one test
+(finite differences, Taylor test, the written-out adjoint = the stored tape, under any
+sponge), vmap over shots, and one test
 per validation message."""
 
 import dataclasses
@@ -115,8 +116,43 @@ def test_checkpointed_gradient_equals_the_stored_tape():
     np.testing.assert_allclose(checkpointed, tape, rtol=1e-4, atol=1e-6 * float(jnp.abs(tape).max()))
 
 
-def test_checkpoint_segment_is_about_sqrt_nt():
-    assert seismic2d.checkpoint_segment(500) == 22 and seismic2d.checkpoint_segment(1) == 1
+@pytest.mark.parametrize("damping", [0.0, 120.0, 600.0])  # largest s = sigma dt / 2: 0, 0.72, 3.6
+def test_rebuilt_levels_stay_accurate_under_any_sponge(damping):
+    """Rebuilt backwards, the sponge's damping is growth: segments stay short enough (one
+    step for s >= 1). A receiver listed twice: its cotangents add."""
+    config = dataclasses.replace(SMALL, sponge_damping=damping)
+    receivers = np.concatenate([RECEIVERS, RECEIVERS[:1]])
+    x, z = np.meshgrid(config.x, config.z)
+    observed = seismic2d.shots(1.0 - 0.1 * np.exp(-((x - 0.6) ** 2 + (z - 0.6) ** 2) / 0.01),
+                               SOURCES, receivers, config)
+    start = jnp.ones((config.nz, config.nx), jnp.float32)
+    gradients = [jax.grad(lambda c, segment=segment: 0.5 * jnp.sum((seismic2d.shots(
+        c, SOURCES, receivers, config, segment=segment) - observed) ** 2))(start)
+        for segment in (None, "auto")]
+    scale = float(jnp.abs(gradients[0]).max())
+    assert np.abs(gradients[1] - gradients[0]).max() < 1e-5 * scale
+
+
+def test_checkpoint_segment_is_about_sqrt_nt_as_long_as_the_sponge_allows():
+    assert seismic2d.checkpoint_segment(CONFIG) == 22  # nt = 500; the sponge allows 30
+    assert seismic2d.checkpoint_segment(dataclasses.replace(CONFIG, nt=2000)) == 30
+    assert seismic2d.checkpoint_segment(dataclasses.replace(CONFIG, nt=1)) == 1
+
+
+def test_longest_segment_bounds_the_growth_of_the_rebuilt_levels():
+    s = seismic2d.sponge(CONFIG).max() * CONFIG.dt / 2
+    growth, k = (1 + s) / (1 - s), seismic2d.longest_segment(CONFIG)
+    assert growth**k <= seismic2d.GROWTH < growth ** (k + 1) and k == 30
+    assert seismic2d.longest_segment(dataclasses.replace(CONFIG, sponge_damping=0)) == CONFIG.nt
+    assert seismic2d.longest_segment(dataclasses.replace(CONFIG, sponge_damping=200)) == 1
+
+
+def test_segment_longer_than_the_sponge_allows_is_refused():
+    with raises("segment must be at most 30 steps with this sponge, got 31: the gradient "
+                "rebuilds each segment's levels by running the damped scheme backwards, "
+                "where the damping becomes growth (up to (1 + s) / (1 - s) per step, "
+                "s = sigma dt / 2). Use segment='auto'."):
+        seismic2d.shots(1.0, SOURCES, RECEIVERS, CONFIG, segment=31)
 
 
 def test_grid_index_is_rows_iz_then_ix():
