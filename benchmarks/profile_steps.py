@@ -15,8 +15,8 @@ For the forward step, ways of writing the walls of the second difference:
   interior written in place (`.at[1:-1].set`).
 For the 2D forward (`profile_2d`): the Laplacian from one padded copy, as notebook 14 writes
 it, or with the rows shifted as `seismic2d.laplacian` does; one or two steps per loop
-iteration; and the course's loop with a sponge (the benchmark's problem has none, and the
-sponge's terms then fold away when compiled).
+iteration; the course's loop with a sponge (the benchmark's problem has none, and the
+sponge's terms then fold away when compiled); and the course's 2D gradient, timed only.
 Each variant is compiled for a size, its loop body read from `compiled.as_text()` (kernels
 launched, carry copies, elementwise operations inside the fused kernels, per time step) and
 timed: the variants take turns, 5 rounds of 3 runs, and each keeps its best. Prints JSON;
@@ -178,6 +178,18 @@ def forward_2d(config, laplacian, unroll):
     return jax.jit(run)
 
 
+def gradient_2d(config, receivers):
+    """The course's 2D gradient of sum(traces) (`seismic2d.traces_at_index`, its segments),
+    as a jitted function of (c, source): a forward run, then the backward sweep."""
+    segment = seismic2d.checkpoint_segment(config)
+
+    def run(c, source):
+        return jax.grad(lambda c: jnp.sum(seismic2d.traces_at_index(
+            c, source[:, None], receivers, config, segment)))(c)
+
+    return jax.jit(run)
+
+
 def padded_laplacian(u):
     """Notebook 14's 5-point Laplacian: one padded copy, four slices of it."""
     padded = jnp.pad(u, 1)
@@ -187,10 +199,11 @@ def padded_laplacian(u):
 def measure(variants, args, nt, reference):
     """Counts, steps per loop iteration, best us per step and largest relative difference
     from the first of its kind (`reference(name)`, None for none) of each variant:
-    name -> (jitted fn, unroll)."""
+    name -> (jitted fn, unroll); unroll None: a program of several loops, not counted."""
     results, outputs = {}, {}
     for name, (fn, unroll) in variants.items():
-        counts = loop_body_counts(fn.lower(*args).compile().as_text(), unroll)
+        counts = (loop_body_counts(fn.lower(*args).compile().as_text(), unroll) if unroll
+                  else dict(kernels=None, copies=None, arithmetic=None, parallel=None))
         outputs[name] = jax.tree_util.tree_leaves(fn(*args))
         results[name] = dict(counts, unroll=unroll, us_per_step=float("inf"))
     for _ in range(ROUNDS):  # interleaved, so a busy spell on a shared machine hits all
@@ -224,7 +237,8 @@ def profile(nx, nt):
 def profile_2d(n, nt):
     """The 2D forward loops on the benchmark's n x n problem (sponge off): the Laplacian
     written as notebook 14 writes it ("padded copy") or as `seismic2d.laplacian` ("rows
-    shifted"), one or two steps per loop iteration; and the course's loop with a sponge."""
+    shifted"), one or two steps per loop iteration; the course's loop with a sponge; and
+    the course's gradient, timed per step (several loops: not counted)."""
     import problems
 
     config = problems.config_2d(n, nt)
@@ -238,9 +252,11 @@ def profile_2d(n, nt):
                                                                course[1]),
         f"2D, the course's, with a sponge": (forward_2d(sponged, *course), course[1])}
     problem = problems.problem_2d(n, nt)
+    variants["2D gradient, the course's"] = (gradient_2d(config, problem["receivers"]), None)
     args = (jnp.asarray(problem["c"]), jnp.asarray(problem["source"]))
     return measure(variants, args, nt, lambda name: (
-        None if "sponge" in name else "2D, padded copy, 1 step per iteration"))
+        None if "sponge" in name or "gradient" in name
+        else "2D, padded copy, 1 step per iteration"))
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ def compare_values(results):
                              for e in one_d], ".2f"),
                 compare_sizes=joined([targets.size_label(e) for e in one_d], "s"),
                 backward_2d=joined([(code_median(e, "course", "gradient_ms")
-                                     - 2 * code_median(e, "course", "forward_ms"))
+                                     - code_median(e, "course", "forward_ms"))
                                     / code_median(e, "course", "forward_ms") for e in two_d],
                                    ".1f"))
 
@@ -152,12 +152,19 @@ def experiment_values(results):
                 lbfgs_iterations=lbfgs_iterations)
 
 
+GRADIENT_2D = "2D gradient, the course's"  # profile_steps.profile_2d's variant
+
+
 def profile_values(results):
     profiles, profiles_2d = results["profiles"], results["profiles_2d"]
     sizes = [f"{p['nx']} x {p['nt']}" for p in profiles] + [
         f"{p['n']} x {p['n']} x {p['nt']}" for p in profiles_2d]
-    rows = [[size, name, f"{v['kernels']:.2f}", f"{v['copies']:.2f}", f"{v['arithmetic']:.1f}",
-             "yes" if v["parallel"] else "no", f"{v['us_per_step']:.2f}"]
+    def counted(value, fmt):  # None: a program of several loops, not counted
+        return "-" if value is None else format(value, fmt)
+
+    rows = [[size, name, counted(v["kernels"], ".2f"), counted(v["copies"], ".2f"),
+             counted(v["arithmetic"], ".1f"), {True: "yes", False: "no", None: "-"}[v["parallel"]],
+             f"{v['us_per_step']:.2f}"]
             for size, p in zip(sizes, profiles + profiles_2d) for name, v in p["variants"].items()]
 
     def each(name, key="us_per_step", fmt=".2f", among=profiles):
@@ -192,7 +199,11 @@ def profile_values(results):
                 padded_2_us=each_2d("2D, padded copy, 2 steps"),
                 shifted_1_us=each_2d("2D, rows shifted, 1 step"),
                 course_2d_us=each_2d(course_2d),
-                sponge_2d_us=each_2d(sponge_2d), unroll_2d=profiles_2d[0]["variants"][course_2d]["unroll"],
+                sponge_2d_us=each_2d(sponge_2d), gradient_2d_us=each_2d(GRADIENT_2D),
+                gradient_2d_steps=joined([p["variants"][GRADIENT_2D]["us_per_step"]
+                                          / p["variants"][course_2d]["us_per_step"]
+                                          for p in profiles_2d], ".1f"),
+                unroll_2d=profiles_2d[0]["variants"][course_2d]["unroll"],
                 copies_1_2d=each("2D, rows shifted, 1 step", "copies", ".2f", profiles_2d),
                 copies_course_2d=each(course_2d, "copies", ".2f", profiles_2d),
                 ops_course_2d=each(course_2d, "arithmetic", ".1f", profiles_2d),
