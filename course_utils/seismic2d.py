@@ -29,9 +29,10 @@ from course_utils import _checks, seismic
 COURANT_LIMIT = 1 / math.sqrt(2)  # the 5-point stencil's CFL limit in 2D
 UNROLL = 2  # time steps per compiled loop iteration (200 x 200 x 2000 forward, jax 0.10.2,
 #            best of 5, two runs: 32-40 ms with 2, 68-75 with 1, 46-89 with 4)
-BACKWARD_UNROLL = 4  # the same for the gradient's backward sweep (gradient / forward, best of
-#            4 interleaved: 5.5 with 4, 5.7 with 2, 5.4 with 8 at 200 x 200 x 2000; 2.2, 2.4
-#            and 2.1 at notebook 14's size; compiling notebook 14's gradient 1.1, 0.9, 1.5 s)
+BACKWARD_UNROLL = 2  # the same for the gradient's backward sweep. Gradient / forward, best of
+#            4 interleaved, with 2, 4 and 8: 5.7, 5.5, 5.4 at 200 x 200 x 2000 and 2.4, 2.2, 2.1
+#            at notebook 14's size; but working fields per shot beyond the stored levels
+#            24, 40, 72 (XLA's count at notebook 14's size; 20 with 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -312,8 +313,11 @@ def snapshots_at_index(c, source_index, config, every):
 
 def checkpoint_segment(config):
     """Steps per segment for `shots`' segment="auto": about sqrt(nt) (`seismic`'s rule), at
-    most `longest_segment(config)`. The gradient keeps 2 nt / k levels per source."""
-    return min(seismic.checkpoint_segment(config.nt), longest_segment(config))
+    most `longest_segment(config)`; None (store every level) where that is 2 or less, since
+    the gradient keeps 2 ceil(nt / k) levels per source, and its sweep about 24 more fields.
+    """
+    k = min(seismic.checkpoint_segment(config.nt), longest_segment(config))
+    return None if k <= 2 else k
 
 
 GROWTH = 1e4  # the most the rebuilt levels' round-off may grow in a segment (see below)
@@ -323,8 +327,11 @@ def longest_segment(config):
     """The most steps per segment the gradient may rebuild levels over, for the sponge.
 
     Rebuilt backwards, u^{n-1} = (2u^n - (1 + s) u^{n+1} + ...) / (1 - s): the damping
-    becomes growth, by up to g = (1 + s) / (1 - s) per step at the largest s = sigma dt / 2.
-    Segments of k steps keep g^k <= GROWTH (k = nt with no sponge, 1 when s >= 1).
+    becomes growth, by up to g = (1 + s) / (1 - s) per step at the largest s = sigma dt / 2
+    (the largest root of the step's recursion, at Courant numbers up to the CFL limit).
+    Segments of k steps keep g^k <= GROWTH, a conservative bound (k = nt with no sponge).
+    When s >= 1, k = 1: no rebuilt level is then used (each segment restarts from stored
+    levels), so the division by 1 - s <= 0 does not reach the gradient.
     """
     s = float(sponge(config).max()) * config.dt / 2
     if s == 0:
@@ -389,10 +396,12 @@ def shots(c, sources, receivers, config=Seismic2DConfig(), *, segment="auto"):
         receivers: receiver positions [m], shape (n_receivers, 2) as (x, z).
         config: grid, time stepping, wavelet and sponge.
         segment: how the gradient gets the levels it needs. An integer k: it keeps the
-            last two levels of every k steps, 2 nt / k fields per source, and rebuilds the
-            others backwards (at most `longest_segment(config)`); "auto": about sqrt(nt),
-            up to that; None: `jax.grad` through the loop, storing every level, nt fields
-            per source (needed for forward mode, `jax.jvp`).
+            last two levels of every k steps, 2 ceil(nt / k) fields per source, and
+            rebuilds the others backwards (k at most `longest_segment(config)`); "auto":
+            `checkpoint_segment(config)`, about sqrt(nt); None: `jax.grad` through the
+            loop, storing every level, nt fields per source. Forward mode (`jax.jvp`,
+            `jax.jacfwd`) needs None; `jax.hessian` and Hessian-vector products (jvp of
+            grad) work with any.
 
     Returns:
         Traces of shape (n_sources, nt, n_receivers); row n at time (n + 1) dt.
@@ -410,7 +419,7 @@ def shots(c, sources, receivers, config=Seismic2DConfig(), *, segment="auto"):
     if segment == "auto":
         segment = checkpoint_segment(config)
     elif segment is not None:
-        segment = _checks.positive_int("segment", segment)
+        segment = min(_checks.positive_int("segment", segment), config.nt)
         if segment > longest_segment(config):
             raise ValueError(
                 f"segment must be at most {longest_segment(config)} steps with this sponge, "

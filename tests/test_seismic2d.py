@@ -128,7 +128,7 @@ def test_rebuilt_levels_stay_accurate_under_any_sponge(damping):
     start = jnp.ones((config.nz, config.nx), jnp.float32)
     gradients = [jax.grad(lambda c, segment=segment: 0.5 * jnp.sum((seismic2d.shots(
         c, SOURCES, receivers, config, segment=segment) - observed) ** 2))(start)
-        for segment in (None, "auto")]
+        for segment in (None, seismic2d.longest_segment(config))]
     scale = float(jnp.abs(gradients[0]).max())
     assert np.abs(gradients[1] - gradients[0]).max() < 1e-5 * scale
 
@@ -136,7 +136,10 @@ def test_rebuilt_levels_stay_accurate_under_any_sponge(damping):
 def test_checkpoint_segment_is_about_sqrt_nt_as_long_as_the_sponge_allows():
     assert seismic2d.checkpoint_segment(CONFIG) == 22  # nt = 500; the sponge allows 30
     assert seismic2d.checkpoint_segment(dataclasses.replace(CONFIG, nt=2000)) == 30
-    assert seismic2d.checkpoint_segment(dataclasses.replace(CONFIG, nt=1)) == 1
+    assert seismic2d.checkpoint_segment(dataclasses.replace(CONFIG, nt=9)) == 3
+    # segments of 2 steps or 1 would store as many levels as the tape: "auto" stores the tape
+    assert seismic2d.checkpoint_segment(dataclasses.replace(CONFIG, nt=1)) is None
+    assert seismic2d.checkpoint_segment(dataclasses.replace(CONFIG, sponge_damping=200)) is None
 
 
 def test_longest_segment_bounds_the_growth_of_the_rebuilt_levels():
@@ -145,6 +148,31 @@ def test_longest_segment_bounds_the_growth_of_the_rebuilt_levels():
     assert growth**k <= seismic2d.GROWTH < growth ** (k + 1) and k == 30
     assert seismic2d.longest_segment(dataclasses.replace(CONFIG, sponge_damping=0)) == CONFIG.nt
     assert seismic2d.longest_segment(dataclasses.replace(CONFIG, sponge_damping=200)) == 1
+
+
+def test_hessian_vector_products_go_through_the_written_out_gradient(x64):
+    """jvp of grad (forward over the custom_vjp's backward sweep) equals the stored tape's."""
+    start, direction = np.ones((SMALL.nz, SMALL.nx)), direction_of(SMALL)
+    products = [jax.jvp(jax.grad(misfit_of(SMALL, segment)), (start,), (direction,))[1]
+                for segment in (None, "auto")]
+    np.testing.assert_allclose(products[1], products[0], rtol=1e-7,
+                               atol=1e-9 * float(jnp.abs(products[0]).max()))
+
+
+def test_forward_mode_needs_the_stored_loop():
+    c, v = jnp.ones((SMALL.nz, SMALL.nx)), jnp.asarray(direction_of(SMALL))
+    run = lambda segment: jax.jvp(lambda c: seismic2d.shots(c, SOURCES, RECEIVERS, SMALL,
+                                                            segment=segment), (c,), (v,))
+    assert np.isfinite(run(None)[1]).all()
+    with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
+        run("auto")
+
+
+def test_segment_longer_than_nt_is_one_segment():
+    config = dataclasses.replace(SMALL, sponge_damping=0.0)
+    loss = misfit_of(config, segment=1000)
+    start = jnp.ones((config.nz, config.nx), jnp.float32)
+    np.testing.assert_allclose(jax.grad(loss)(start), jax.grad(misfit_of(config, segment=200))(start))
 
 
 def test_segment_longer_than_the_sponge_allows_is_refused():
