@@ -133,9 +133,25 @@ def profile_steps(plan):
 
 
 def profile_steps_2d(plan):
-    """profile_steps.py's 2D loops at the plan's 2D comparison sizes."""
-    return [dict(n=n, nt=nt, variants=script_json("profile_steps.py", "2d", n, nt))
+    """profile_steps.py's 2D loops at the plan's 2D comparison sizes; and the course's 2D
+    loops pinned to one core or on all, in turns (up to 3 times), each keeping its best."""
+    return [dict(n=n, nt=nt, variants=script_json("profile_steps.py", "2d", n, nt),
+                 cores=best_of_turns(lambda cores: script_json(
+                     "profile_steps.py", "2d-cores", n, nt, cores), (1, os.cpu_count()),
+                     min(plan.rounds, 3)))
             for n, nt in plan.compare_2d]
+
+
+def best_of_turns(run, settings, rounds):
+    """{setting: each variant's fastest run} over `rounds` turns of run(setting)."""
+    best = {}
+    for _ in range(rounds):
+        for setting in settings:
+            for name, variant in run(setting).items():
+                kept = best.setdefault(str(setting), {}).get(name)
+                if kept is None or variant["us_per_step"] < kept["us_per_step"]:
+                    best[str(setting)][name] = variant
+    return best
 
 
 def machine():

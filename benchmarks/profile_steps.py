@@ -20,7 +20,8 @@ sponge's terms then fold away when compiled); and the course's 2D gradient, time
 Each variant is compiled for a size, its loop body read from `compiled.as_text()` (kernels
 launched, carry copies, elementwise operations inside the fused kernels, per time step) and
 timed: the variants take turns, 5 rounds of 3 runs, and each keeps its best. Prints JSON;
-collect.py calls it in a fresh process (`profile_steps.py nx nt` or `profile_steps.py 2d n nt`).
+collect.py calls it in a fresh process (`profile_steps.py nx nt`, `profile_steps.py 2d n nt`,
+or `profile_steps.py 2d-cores n nt cores` for the course's 2D loops on 1 core or all).
 """
 
 import collections
@@ -259,8 +260,29 @@ def profile_2d(n, nt):
         else "2D, padded copy, 1 step per iteration"))
 
 
+def profile_2d_cores(n, nt, cores):
+    """The course's 2D forward loop and gradient in a process allowed `cores` CPU cores
+    (1: pinned to the first; set before JAX starts its CPU client, whose thread pool, and so
+    XLA's split of each kernel, follows the process's CPU affinity)."""
+    import os
+
+    import problems
+
+    if cores == 1:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    config = problems.config_2d(n, nt)
+    problem = problems.problem_2d(n, nt)
+    variants = {"2D, the course's": (forward_2d(config, seismic2d.laplacian, seismic2d.UNROLL),
+                                     seismic2d.UNROLL),
+                "2D gradient, the course's": (gradient_2d(config, problem["receivers"]), None)}
+    args = (jnp.asarray(problem["c"]), jnp.asarray(problem["source"]))
+    return measure(variants, args, nt, lambda name: None)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "2d":
         print(json.dumps(profile_2d(int(sys.argv[2]), int(sys.argv[3]))))
+    elif sys.argv[1] == "2d-cores":
+        print(json.dumps(profile_2d_cores(*map(int, sys.argv[2:5]))))
     else:
         print(json.dumps(profile(int(sys.argv[1]), int(sys.argv[2]))))

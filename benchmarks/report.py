@@ -99,6 +99,16 @@ def skipped(entries):
     return "; ".join(f"{name} ({text})" for name, text in why.items()) or "none"
 
 
+def per_step(entries, code, fmt=".2f"):
+    """'a and b': one code's median forward time per step [us] at each entry."""
+    return joined([1e3 * code_median(e, code, "forward_ms") / e["nt"] for e in entries], fmt)
+
+
+def with_peer(entries, name):
+    """The entries in which `name` was run."""
+    return [e for e in entries if name in e["rounds"][0]]
+
+
 def compare_values(results):
     one_d, two_d = by_dim(results, 1), by_dim(results, 2)
     solve = [(e["errors"]["devito"]["solve_error"], targets.size_label(e)) for e in one_d
@@ -112,8 +122,13 @@ def compare_values(results):
                 devito_solve=", ".join(f"{e:.1e} at {s}" for e, s in solve)
                 or "not measured (Devito not run)",
                 threads=", ".join(f"{n} {t}" for n, t in threads.items()) or "(not run)",
-                c_us=joined([1e3 * code_median(e, "c_loop", "forward_ms") / e["nt"]
-                             for e in one_d], ".2f"),
+                c_us=per_step(one_d, "c_loop"), course_us=per_step(one_d, "course"),
+                devito_us=per_step(with_peer(one_d, "devito"), "devito") or "(not run)",
+                course_2d_forward_us=per_step(two_d, "course", ".1f"),
+                deepwave_2d_us=per_step(with_peer(two_d, "deepwave"), "deepwave", ".1f")
+                or "(not run)",
+                deepwave_1_thread_2d_us=per_step(with_peer(two_d, "deepwave_1_thread"),
+                                                 "deepwave_1_thread", ".1f") or "(not run)",
                 compare_sizes=joined([targets.size_label(e) for e in one_d], "s"),
                 backward_2d=joined([(code_median(e, "course", "gradient_ms")
                                      - code_median(e, "course", "forward_ms"))
@@ -153,6 +168,18 @@ def experiment_values(results):
 
 
 GRADIENT_2D = "2D gradient, the course's"  # profile_steps.profile_2d's variant
+
+
+def core_values(cores, count):
+    """The course's 2D loops pinned to one core against on all `count` (profile_2d_cores)."""
+    one, all_ = cores["1"], cores[str(count)]
+    forward, gradient = "2D, the course's", GRADIENT_2D
+    return dict(one_core_forward_us=f"{one[forward]['us_per_step']:.1f}",
+                all_cores_forward_us=f"{all_[forward]['us_per_step']:.1f}",
+                one_core_gradient_us=f"{one[gradient]['us_per_step']:.1f}",
+                all_cores_gradient_us=f"{all_[gradient]['us_per_step']:.1f}",
+                one_core_split="split" if one[forward]["parallel"] else "not split",
+                all_cores_split="split" if all_[forward]["parallel"] else "not split")
 
 
 def profile_values(results):
@@ -204,6 +231,7 @@ def profile_values(results):
                                           / p["variants"][course_2d]["us_per_step"]
                                           for p in profiles_2d], ".1f"),
                 unroll_2d=profiles_2d[0]["variants"][course_2d]["unroll"],
+                **core_values(profiles_2d[0]["cores"], results["machine"]["cores"]),
                 copies_1_2d=each("2D, rows shifted, 1 step", "copies", ".2f", profiles_2d),
                 copies_course_2d=each(course_2d, "copies", ".2f", profiles_2d),
                 ops_course_2d=each(course_2d, "arithmetic", ".1f", profiles_2d),

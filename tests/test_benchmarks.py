@@ -159,6 +159,9 @@ def fake_results():
     for p in profiles_2d:  # several loops: timed, not counted
         p["variants"]["2D gradient, the course's"].update(
             kernels=None, copies=None, arithmetic=None, parallel=None, unroll=None)
+        p["cores"] = {str(k): {"2D, the course's": dict(variant, parallel=k > 1),
+                               "2D gradient, the course's": dict(variant, parallel=None)}
+                      for k in (1, 2)}
     shards = [dict(devices=d, n_shots=16, nx=301, nt=1000,
                    output_sharding="PartitionSpec('shots',)",
                    max_difference=0.0, gradient_difference=1e-6, collectives_in_loops=0,
@@ -265,6 +268,13 @@ def test_profile_2d_shows_what_made_the_2d_loop_faster():
                if "sponge" not in name)  # the same sums in the same order
     assert one_step["copies"] > course["copies"]  # what two steps per iteration remove
     assert (one_step["unroll"], course["unroll"]) == (1, seismic2d.UNROLL)
+    assert variants["2D, the course's, with a sponge"]["arithmetic"] > course["arithmetic"]
     gradient = variants["2D gradient, the course's"]
     assert gradient["kernels"] is None and gradient["us_per_step"] > course["us_per_step"]
-    assert variants["2D, the course's, with a sponge"]["arithmetic"] > course["arithmetic"]
+
+
+def test_pinned_to_one_core_the_2d_kernels_are_not_split():
+    one, every = (collect.script_json("profile_steps.py", "2d-cores", 200, 20, cores)
+                  for cores in (1, os.cpu_count()))
+    assert not one["2D, the course's"]["parallel"]
+    assert every["2D, the course's"]["parallel"] == (os.cpu_count() > 1)
