@@ -31,8 +31,8 @@ UNROLL = 2  # time steps per compiled loop iteration (200 x 200 x 2000 forward, 
 #            best of 5, two runs: 32-40 ms with 2, 68-75 with 1, 46-89 with 4)
 BACKWARD_UNROLL = 2  # the same for the gradient's backward sweep. Gradient / forward, best of
 #            4 interleaved, with 2, 4 and 8: 5.7, 5.5, 5.4 at 200 x 200 x 2000 and 2.4, 2.2, 2.1
-#            at notebook 14's size; but working fields per shot beyond the stored levels
-#            24, 40, 72 (XLA's count at notebook 14's size; 20 with 1)
+#            at notebook 14's size; but XLA's working memory beyond the stored levels, in
+#            fields per shot at notebook 14's size: about 25, 40, 72 (20 with 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -312,11 +312,12 @@ def snapshots_at_index(c, source_index, config, every):
 
 
 def checkpoint_segment(config):
-    """Steps per segment for `shots`' segment="auto": about sqrt(nt) (`seismic`'s rule), at
-    most `longest_segment(config)`; None (store every level) where that is 2 or less, since
-    the gradient keeps 2 ceil(nt / k) levels per source, and its sweep about 24 more fields.
+    """Steps per segment for `shots`' segment="auto": as many as the sponge allows,
+    `longest_segment(config)`, at most nt. The gradient keeps 2 ceil(nt / k) levels per
+    source (fewer for longer segments) and its sweep about 25 fields more; so None (store
+    every level) where k would be 2 or less.
     """
-    k = min(seismic.checkpoint_segment(config.nt), longest_segment(config))
+    k = min(longest_segment(config), config.nt)
     return None if k <= 2 else k
 
 
@@ -398,7 +399,7 @@ def shots(c, sources, receivers, config=Seismic2DConfig(), *, segment="auto"):
         segment: how the gradient gets the levels it needs. An integer k: it keeps the
             last two levels of every k steps, 2 ceil(nt / k) fields per source, and
             rebuilds the others backwards (k at most `longest_segment(config)`); "auto":
-            `checkpoint_segment(config)`, about sqrt(nt); None: `jax.grad` through the
+            `checkpoint_segment(config)`, the longest allowed; None: `jax.grad` through the
             loop, storing every level, nt fields per source. Forward mode (`jax.jvp`,
             `jax.jacfwd`) needs None; `jax.hessian` and Hessian-vector products (jvp of
             grad) work with any.
