@@ -81,7 +81,8 @@ def peer_round(name, problem_path, result_path, plan):
 
     started = measure.load()
     result = peers.run(name, problem_path, result_path, plan.repeats)
-    timings = {key: float(result[key]) for key in ("forward_ms", "gradient_ms", "peak_rss_mb")
+    timings = {key: float(result[key]) for key in ("forward_ms", "gradient_ms", "peak_rss_mb",
+                                                    "import_rss_mb")
                if np.isfinite(result[key])}  # Devito has no gradient: no key
     finals = {key: result[key] for key in ("final", "final_solve") if key in result}
     return dict(timings, threads=int(result["threads"]), load=started), finals

@@ -47,8 +47,20 @@ def gradient_repeats(points, repeats):
 
 
 def peak_rss_mb():
-    """This process's peak resident set size [MB] so far."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set size [MB] so far: the kernel's high-water mark of
+    its own memory (VmHWM).
+
+    Not `getrusage`'s ru_maxrss: Linux carries that over from the parent when a process is
+    spawned (fork or vfork, then exec), so a small peer started by the benchmark's
+    245 MB process would report 245 MB. Elsewhere (no /proc) it is ru_maxrss, in kB as on
+    Linux.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM"))
+        return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def load():
@@ -85,7 +97,8 @@ def conditionals(compiled):
 
 def measure_course(solver, nx, nt, repeats, check=False):
     """Best forward and gradient times [ms] of one of the course's solvers (or the seed's)
-    at one size, and the process's peak RSS [MB]; the gradient is that of the L2 misfit
+    at one size, the process's peak RSS [MB], and its peak once its imports are done and
+    JAX's CPU client has started, before any problem (import_rss_mb); the gradient is that of the L2 misfit
     against data made with a slightly different velocity.
 
     check=True also times the forward without its instability check, taking turns with
@@ -96,7 +109,10 @@ def measure_course(solver, nx, nt, repeats, check=False):
     import numpy as np
 
     import problems
+    from course_utils import seismic2d, wave  # noqa: F401  (imported before the baseline)
 
+    jnp.zeros(()).block_until_ready()  # JAX's CPU client starts with the first array
+    imported = peak_rss_mb()
     unchecked = without_check(solver, nx, nt) if check else None
     forward, c, scale = problems.course_forward(solver, nx, nt)
     checked = forward.lower(c).compile()
@@ -112,7 +128,7 @@ def measure_course(solver, nx, nt, repeats, check=False):
     result.update(best_times(functions, repeats, jax.block_until_ready))
     result.update(best_times(dict(gradient_ms=lambda: gradient(c)),
                              gradient_repeats(np.size(c) * nt, repeats), jax.block_until_ready))
-    return dict(result, peak_rss_mb=peak_rss_mb())
+    return dict(result, peak_rss_mb=peak_rss_mb(), import_rss_mb=imported)
 
 
 def time_experiments(name, adam_steps, lbfgs_iterations):

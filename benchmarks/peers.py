@@ -11,9 +11,11 @@ PROBLEM.npz holds the course's problem (`problems.py`), so every code starts fro
 same numbers: in 1D c, u0, u1 (float32), dx, dt, nt; in 2D (the capstone's solver, deepwave
 only) c of shape (nz, nx), the source's and receivers' grid indices, the wavelet, dx, dt, nt.
 RESULT.npz gets the final wavefield (u^{nt+1} in 1D, u^nt in 2D), the best forward and
-gradient times [ms] (best of REPEATS) and the process's peak RSS [MB].
+gradient times [ms] (best of REPEATS), the process's peak RSS [MB], and its peak once
+the peer is imported, before any problem (import_rss_mb).
 """
 
+import importlib
 import os
 import pathlib
 import subprocess
@@ -195,4 +197,6 @@ if __name__ == "__main__":
     with np.load(problem_path) as data:
         problem = dict(data)
     runs = RUNS_2D if problem["c"].ndim == 2 else RUNS_1D
-    np.savez(result_path, **runs[name](problem, int(repeats)))
+    importlib.import_module(name.split("_")[0])  # deepwave (and torch) or devito
+    imported = peak_rss_mb()
+    np.savez(result_path, **runs[name](problem, int(repeats)), import_rss_mb=imported)

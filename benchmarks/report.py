@@ -115,7 +115,7 @@ def compare_values(results):
              if "devito" in e["errors"]]
     threads = {name: r[name]["threads"] for e in results["compare"] for r in e["rounds"]
                for name in r if name.startswith("deepwave")}
-    return dict(check_values(one_d), peer_table_1d=peer_table(one_d),
+    return dict(check_values(one_d), **memory_values(one_d), peer_table_1d=peer_table(one_d),
                 peer_table_2d=peer_table(two_d), agreement_1d=agreement_list(one_d),
                 agreement_2d=agreement_list(two_d),
                 skipped_1d=skipped(one_d), skipped_2d=skipped(two_d),
@@ -134,6 +134,20 @@ def compare_values(results):
                                      - code_median(e, "course", "forward_ms"))
                                     / code_median(e, "course", "forward_ms") for e in two_d],
                                    ".1f"))
+
+
+def memory_values(entries):
+    """Each code's peak memory once imported (medians over every round), and how far its
+    peak rose above that at each size."""
+    values = {}
+    for code in ("course", "devito", "deepwave"):
+        ran = with_peer(entries, code)
+        imported = [r[code]["import_rss_mb"] for e in ran for r in e["rounds"]]
+        values[f"import_{code}_mb"] = f"{statistics.median(imported):.0f}" if ran else "(not run)"
+        values[f"above_{code}_mb"] = joined([code_median(e, code, "peak_rss_mb")
+                                             - code_median(e, code, "import_rss_mb")
+                                             for e in ran], ".0f") or "(not run)"
+    return values
 
 
 def sweep_values(results):

@@ -51,6 +51,16 @@ def test_measure_course_reports_times_and_memory(solver):
     assert result["peak_rss_mb"] > 0
 
 
+def test_peak_memory_is_the_process_own_not_its_parent(tmp_path):
+    # The benchmark's own process holds JAX (about 250 MB) when it spawns each code; a
+    # spawned process must not report that as its own peak.
+    held = np.ones(2**20 * 50 // 8)  # 50 MB more in this process, written: resident
+    child = subprocess.run([sys.executable, "-c", "import measure; print(measure.peak_rss_mb())"],
+                           cwd=BENCHMARKS, check=True, capture_output=True, text=True)
+    assert float(child.stdout) < 50  # a bare Python: about 15 MB
+    assert measure.peak_rss_mb() > float(child.stdout) + held.nbytes / 2**20
+
+
 def test_the_forward_without_the_check_differs_by_the_check_alone():
     result = measure.measure_course("reversible", 50, 20, repeats=2, check=True)
     assert result["conditionals"] == 1 and result["unchecked_conditionals"] == 0
@@ -122,15 +132,17 @@ def fake_results():
 
     check = dict(unchecked_forward_ms=1.96, conditionals=1, unchecked_conditionals=0,
                  unchecked_same=True)
-    peer = dict(forward_ms=4.0, gradient_ms=10.0, peak_rss_mb=100.0, threads=2, load=1.0)
-    devito = dict(forward_ms=1.0, peak_rss_mb=400.0, threads=1, load=1.0)
+    peer = dict(forward_ms=4.0, gradient_ms=10.0, peak_rss_mb=100.0, import_rss_mb=90.0,
+                threads=2, load=1.0)
+    devito = dict(forward_ms=1.0, peak_rss_mb=400.0, import_rss_mb=80.0, threads=1, load=1.0)
     agree = dict(error=1e-4, vs_course=1e-4)
 
     def entry(dim, nx, nt, rounds, errors):
         return dict(dim=dim, nx=nx, nt=nt, skipped={}, rounds=rounds,
                     errors=dict(course=1e-5, **errors))
 
-    compare = [entry(1, nx, nt, [dict(course=course(2.0, 5.0, 200.0, **check), deepwave=peer,
+    compare = [entry(1, nx, nt, [dict(course=course(2.0, 5.0, 200.0, import_rss_mb=150.0,
+                                             **check), deepwave=peer,
                                       deepwave_1_thread=dict(peer, threads=1), devito=devito,
                                       c_loop=dict(forward_ms=c_ms, load=1.0))
                                  for c_ms in (1.0, 1.5, 1.2)],
@@ -220,6 +232,8 @@ def test_report_writes_every_target_with_its_spread_and_verdict():
     assert "5.0e-01 at 1000 x 5000" in text  # Devito's solve() form, reported
     prose = " ".join(text.split())
     assert "grows by 10 MB per 1000 steps at nx = 16000" in prose  # autodiff's stored levels
+    assert "the course's process holds 150 MB" in prose and "Devito's 80 MB" in prose
+    assert "rises by 50 and 50 MB for the course" in prose and "320 and 320 MB for Devito" in prose
     assert "Not run: deepwave_1_thread (no venv)" in prose and "Not run: none" in prose
     assert "{" not in text  # every name of the template filled
 
