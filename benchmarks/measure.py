@@ -1,8 +1,8 @@
 """Timing and memory: the primitives every measuring process uses (the course's here, the
 peers' in `peers.py`), and the course's measuring process itself:
 
-    python measure.py course SOLVER NX NT REPEATS [check]   (SOLVER: seed, autodiff,
-                                                           reversible or 2d)
+    python measure.py course SOLVER NX NT REPEATS [check] [one-core]   (SOLVER: seed,
+                                                         autodiff, reversible or 2d)
     python measure.py experiments NAME ADAM_STEPS LBFGS_ITERATIONS
 
 Each prints one line of JSON. `spawn` runs one in a fresh process, so peak memory is the
@@ -95,15 +95,25 @@ def conditionals(compiled):
     return compiled.as_text().count("conditional")
 
 
-def measure_course(solver, nx, nt, repeats, check=False):
+def pin_to_one_core():
+    """Allow this process the first of its CPU cores only. Call it before JAX starts its
+    CPU client: the client's thread pool, and so XLA's split of each kernel across cores,
+    follows the process's CPU affinity."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def measure_course(solver, nx, nt, repeats, check=False, one_core=False):
     """Best forward and gradient times [ms] of one of the course's solvers (or the seed's)
     at one size, the process's peak RSS [MB], and its peak once its imports are done and
     JAX's CPU client has started, before any problem (import_rss_mb); the gradient is that of the L2 misfit
     against data made with a slightly different velocity.
 
     check=True also times the forward without its instability check, taking turns with
-    the forward with it, and checks that both compute the same numbers.
+    the forward with it, and checks that both compute the same numbers. one_core=True runs
+    it all pinned to one core (`pin_to_one_core`), where XLA splits no kernel.
     """
+    if one_core:
+        pin_to_one_core()
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -128,7 +138,8 @@ def measure_course(solver, nx, nt, repeats, check=False):
     result.update(best_times(functions, repeats, jax.block_until_ready))
     result.update(best_times(dict(gradient_ms=lambda: gradient(c)),
                              gradient_repeats(np.size(c) * nt, repeats), jax.block_until_ready))
-    return dict(result, peak_rss_mb=peak_rss_mb(), import_rss_mb=imported)
+    return dict(result, peak_rss_mb=peak_rss_mb(), import_rss_mb=imported,
+                cores=len(os.sched_getaffinity(0)))
 
 
 def time_experiments(name, adam_steps, lbfgs_iterations):
@@ -169,8 +180,9 @@ if __name__ == "__main__":
     sys.path.insert(0, str(HERE))  # problems, experiments and seed_solver live beside this
     kind, *rest = sys.argv[1:]
     if kind == "course":
-        solver, nx, nt, repeats, *check = rest
-        measured = measure_course(solver, int(nx), int(nt), int(repeats), check == ["check"])
+        solver, nx, nt, repeats, *flags = rest  # flags: check, one-core
+        measured = measure_course(solver, int(nx), int(nt), int(repeats), "check" in flags,
+                                  "one-core" in flags)
     else:
         name, adam_steps, lbfgs_iterations = rest
         measured = time_experiments(name, int(adam_steps), int(lbfgs_iterations))

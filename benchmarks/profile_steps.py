@@ -262,14 +262,12 @@ def profile_2d(n, nt):
 
 def profile_2d_cores(n, nt, cores):
     """The course's 2D forward loop and gradient in a process allowed `cores` CPU cores
-    (1: pinned to the first; set before JAX starts its CPU client, whose thread pool, and so
-    XLA's split of each kernel, follows the process's CPU affinity)."""
-    import os
-
+    (1: `measure.pin_to_one_core`, before JAX's CPU client starts)."""
     import problems
+    from measure import pin_to_one_core  # this module's `measure` is its own
 
     if cores == 1:
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        pin_to_one_core()
     config = problems.config_2d(n, nt)
     problem = problems.problem_2d(n, nt)
     variants = {"2D, the course's": (forward_2d(config, seismic2d.laplacian, seismic2d.UNROLL),

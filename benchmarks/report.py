@@ -1,10 +1,11 @@
-"""RESULTS.md and scaling.png from a results file: tables, a figure, and the values that
-RESULTS.template.md's hand-written prose refers to by name ({name}, `str.format`).
+"""RESULTS.md and scaling.png from a results file: tables, the figure (`figure.py`), and the
+values that RESULTS.template.md's hand-written prose refers to by name ({name}, `str.format`).
 """
 
 import pathlib
 import statistics
 
+import figure
 import problems
 import targets
 
@@ -115,7 +116,8 @@ def compare_values(results):
              if "devito" in e["errors"]]
     threads = {name: r[name]["threads"] for e in results["compare"] for r in e["rounds"]
                for name in r if name.startswith("deepwave")}
-    return dict(check_values(one_d), **memory_values(one_d), peer_table_1d=peer_table(one_d),
+    return dict(check_values(one_d), **memory_values(one_d), **pinned_values(one_d, "1d"),
+                **pinned_values(two_d, "2d"), peer_table_1d=peer_table(one_d),
                 peer_table_2d=peer_table(two_d), agreement_1d=agreement_list(one_d),
                 agreement_2d=agreement_list(two_d),
                 skipped_1d=skipped(one_d), skipped_2d=skipped(two_d),
@@ -134,6 +136,25 @@ def compare_values(results):
                                      - code_median(e, "course", "forward_ms"))
                                     / code_median(e, "course", "forward_ms") for e in two_d],
                                    ".1f"))
+
+
+def pinned_values(entries, suffix):
+    """gradient / forward of the course and of the course pinned to one core over the
+    rounds (median and range at each entry), and each one's median gradient [ms]."""
+    pinned = with_peer(entries, "course_1_core")
+
+    def ratio(code, among):
+        return joined([targets.spread(targets.ratios(e, (code, "gradient_ms"),
+                                                     (code, "forward_ms"))) for e in among],
+                      "s") or "(not run)"
+
+    def gradient_ms(code, among):
+        return joined([code_median(e, code, "gradient_ms") for e in among], ".0f") or "(not run)"
+
+    return {f"split_ratio_{suffix}": ratio("course", entries),
+            f"pinned_ratio_{suffix}": ratio("course_1_core", pinned),
+            f"split_gradient_ms_{suffix}": gradient_ms("course", entries),
+            f"pinned_gradient_ms_{suffix}": gradient_ms("course_1_core", pinned)}
 
 
 def memory_values(entries):
@@ -158,19 +179,13 @@ def sweep_values(results):
             lines.append([f"{row['nx']} x {row['nt']}", solver, f"{r['forward_ms']:.2f}",
                           f"{r['gradient_ms']:.1f}", f"{r['gradient_ms'] / r['forward_ms']:.1f}",
                           f"{r['peak_rss_mb']:.0f}", f"{row['c_loop']['forward_ms']:.2f}"])
-    largest = largest_nx(rows)
+    largest = figure.largest_nx(rows)
     first, last = largest[0], largest[-1]
     growth = (last["autodiff"]["peak_rss_mb"] - first["autodiff"]["peak_rss_mb"])
     steps = max(last["nt"] - first["nt"], 1)
     return dict(sweep_table=markdown_rows(lines), sweep_nx=first["nx"],
                 autodiff_mb_per_1000=f"{1000 * growth / steps:.0f}",
                 level_mb_per_1000=f"{1000 * first['nx'] * 4 / 2**20:.0f}")
-
-
-def largest_nx(rows):
-    """The sweep's rows at its largest nx, in order of nt."""
-    nx = max(row["nx"] for row in rows)
-    return sorted((row for row in rows if row["nx"] == nx), key=lambda row: row["nt"])
 
 
 def experiment_values(results):
@@ -283,35 +298,7 @@ def render(results):
     return TEMPLATE.read_text().format_map(values(results))
 
 
-def plot(rows, path):
-    """Time and peak memory against nt at the sweep's largest nx: scaling.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    sweep = largest_nx(rows)
-    nts = [row["nt"] for row in sweep]
-    fig, (ax_time, ax_memory) = plt.subplots(1, 2, figsize=(11, 4))
-    for solver in problems.SOLVERS:
-        ax_time.loglog(nts, [row[solver]["gradient_ms"] for row in sweep], "o-",
-                       label=f"{solver}: gradient")
-        ax_memory.loglog(nts, [row[solver]["peak_rss_mb"] for row in sweep], "o-", label=solver)
-    ax_time.loglog(nts, [row["reversible"]["forward_ms"] for row in sweep], "k--",
-                   label="course: forward")
-    ax_time.loglog(nts, [row["c_loop"]["forward_ms"] for row in sweep], "k:",
-                   label="C loop: forward")
-    ax_time.set(xlabel="time steps nt", ylabel="time [ms]", title=f"Time, nx = {sweep[0]['nx']}")
-    ax_memory.set(xlabel="time steps nt", ylabel="peak RSS [MB]",
-                  title=f"Peak memory of one gradient, nx = {sweep[0]['nx']}")
-    ax_time.legend()
-    ax_memory.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def write(results, out):
     """RESULTS.md and scaling.png into the folder `out`."""
     (out / "RESULTS.md").write_text(render(results))
-    plot(results["sweep"], out / "scaling.png")
+    figure.plot(results["sweep"], out / "scaling.png")

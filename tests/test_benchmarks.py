@@ -51,6 +51,12 @@ def test_measure_course_reports_times_and_memory(solver):
     assert result["peak_rss_mb"] > 0
 
 
+def test_the_course_pinned_to_one_core_runs_on_one():
+    pinned = measure.spawn("course", "reversible", 50, 20, 1, "one-core")
+    assert pinned["cores"] == 1 and pinned["gradient_ms"] > 0
+    assert measure.spawn("course", "reversible", 50, 20, 1)["cores"] == len(os.sched_getaffinity(0))
+
+
 def test_peak_memory_is_the_process_own_not_its_parent(tmp_path):
     # The benchmark's own process holds JAX (about 250 MB) when it spawns each code; a
     # spawned process must not report that as its own peak.
@@ -142,7 +148,8 @@ def fake_results():
                     errors=dict(course=1e-5, **errors))
 
     compare = [entry(1, nx, nt, [dict(course=course(2.0, 5.0, 200.0, import_rss_mb=150.0,
-                                             **check), deepwave=peer,
+                                             **check),
+                                      course_1_core=course(2.0, 8.0, 200.0), deepwave=peer,
                                       deepwave_1_thread=dict(peer, threads=1), devito=devito,
                                       c_loop=dict(forward_ms=c_ms, load=1.0))
                                  for c_ms in (1.0, 1.5, 1.2)],
@@ -150,6 +157,7 @@ def fake_results():
                           devito=dict(agree, error=2e-2 if nx > 1000 else 1e-4, solve_error=0.5)))
                for nx, nt in problems.FULL.compare_1d]
     compare += [entry(2, n, nt, [dict(course=course(20.0, 80.0, 300.0),
+                                      course_1_core=course(20.0, 100.0, 300.0),
                                       deepwave=dict(peer, forward_ms=10.0, gradient_ms=100.0,
                                                     peak_rss_mb=600.0))] * 3,
                       dict(deepwave=agree)) for n, nt in problems.FULL.compare_2d]
@@ -234,6 +242,9 @@ def test_report_writes_every_target_with_its_spread_and_verdict():
     assert "grows by 10 MB per 1000 steps at nx = 16000" in prose  # autodiff's stored levels
     assert "the course's process holds 150 MB" in prose and "Devito's 80 MB" in prose
     assert "rises by 50 and 50 MB for the course" in prose and "320 and 320 MB for Devito" in prose
+    assert ("gradient / forward was 2.50 (2.50 to 2.50) and 2.50 (2.50 to 2.50) at" in prose
+            and "(`course_1_core`: no kernel split) 4.00 (4.00 to 4.00) and" in prose)
+    assert "In 2D: 4.00 (4.00 to 4.00) against 5.00 (5.00 to 5.00) pinned" in prose
     assert "Not run: deepwave_1_thread (no venv)" in prose and "Not run: none" in prose
     assert "{" not in text  # every name of the template filled
 
