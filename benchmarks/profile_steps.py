@@ -238,8 +238,8 @@ def profile(nx, nt):
 def profile_2d(n, nt):
     """The 2D forward loops on the benchmark's n x n problem (sponge off): the Laplacian
     written as notebook 14 writes it ("padded copy") or as `seismic2d.laplacian` ("rows
-    shifted"), one or two steps per loop iteration; the course's loop with a sponge; and
-    the course's gradient, timed per step (several loops: not counted)."""
+    shifted"), one or two steps per loop iteration; the course's loop with a sponge. The
+    course's gradient is timed by `profile_2d_cores`."""
     import problems
 
     config = problems.config_2d(n, nt)
@@ -253,11 +253,9 @@ def profile_2d(n, nt):
                                                                course[1]),
         f"2D, the course's, with a sponge": (forward_2d(sponged, *course), course[1])}
     problem = problems.problem_2d(n, nt)
-    variants["2D gradient, the course's"] = (gradient_2d(config, problem["receivers"]), None)
     args = (jnp.asarray(problem["c"]), jnp.asarray(problem["source"]))
     return measure(variants, args, nt, lambda name: (
-        None if "sponge" in name or "gradient" in name
-        else "2D, padded copy, 1 step per iteration"))
+        None if "sponge" in name else "2D, padded copy, 1 step per iteration"))
 
 
 def profile_2d_cores(n, nt, cores):

@@ -139,22 +139,23 @@ def compare_values(results):
 
 
 def pinned_values(entries, suffix):
-    """gradient / forward of the course and of the course pinned to one core over the
-    rounds (median and range at each entry), and each one's median gradient [ms]."""
-    pinned = with_peer(entries, "course_1_core")
-
-    def ratio(code, among):
-        return joined([targets.spread(targets.ratios(e, (code, "gradient_ms"),
-                                                     (code, "forward_ms"))) for e in among],
+    """The course split across the cores (XLA's default) and pinned to one core, over the
+    rounds: gradient / forward and deepwave / course on the forward (median and range at
+    each entry), and the median gradient [ms]."""
+    def spreads(among, over, under):
+        return joined([targets.spread(targets.ratios(e, over, under)) for e in among],
                       "s") or "(not run)"
 
-    def gradient_ms(code, among):
-        return joined([code_median(e, code, "gradient_ms") for e in among], ".0f") or "(not run)"
-
-    return {f"split_ratio_{suffix}": ratio("course", entries),
-            f"pinned_ratio_{suffix}": ratio("course_1_core", pinned),
-            f"split_gradient_ms_{suffix}": gradient_ms("course", entries),
-            f"pinned_gradient_ms_{suffix}": gradient_ms("course_1_core", pinned)}
+    values = {}
+    for name, code in (("split", "course"), ("pinned", "course_1_core")):
+        ran = with_peer(entries, code)
+        values[f"{name}_ratio_{suffix}"] = spreads(ran, (code, "gradient_ms"),
+                                                   (code, "forward_ms"))
+        values[f"{name}_deepwave_forward_{suffix}"] = spreads(
+            with_peer(ran, "deepwave"), ("deepwave", "forward_ms"), (code, "forward_ms"))
+        values[f"{name}_gradient_ms_{suffix}"] = joined(
+            [code_median(e, code, "gradient_ms") for e in ran], ".0f") or "(not run)"
+    return values
 
 
 def memory_values(entries):
@@ -196,17 +197,19 @@ def experiment_values(results):
                 lbfgs_iterations=lbfgs_iterations)
 
 
-GRADIENT_2D = "2D gradient, the course's"  # profile_steps.profile_2d's variant
-
-
 def core_values(cores, count):
     """The course's 2D loops pinned to one core against on all `count` (profile_2d_cores)."""
     one, all_ = cores["1"], cores[str(count)]
-    forward, gradient = "2D, the course's", GRADIENT_2D
+    forward, gradient = "2D, the course's", "2D gradient, the course's"
+
+    def steps(run):  # the gradient's time per step, in forward steps
+        return f"{run[gradient]['us_per_step'] / run[forward]['us_per_step']:.1f}"
+
     return dict(one_core_forward_us=f"{one[forward]['us_per_step']:.1f}",
                 all_cores_forward_us=f"{all_[forward]['us_per_step']:.1f}",
                 one_core_gradient_us=f"{one[gradient]['us_per_step']:.1f}",
                 all_cores_gradient_us=f"{all_[gradient]['us_per_step']:.1f}",
+                one_core_gradient_steps=steps(one), all_cores_gradient_steps=steps(all_),
                 one_core_split="split" if one[forward]["parallel"] else "not split",
                 all_cores_split="split" if all_[forward]["parallel"] else "not split")
 
@@ -215,11 +218,8 @@ def profile_values(results):
     profiles, profiles_2d = results["profiles"], results["profiles_2d"]
     sizes = [f"{p['nx']} x {p['nt']}" for p in profiles] + [
         f"{p['n']} x {p['n']} x {p['nt']}" for p in profiles_2d]
-    def counted(value, fmt):  # None: a program of several loops, not counted
-        return "-" if value is None else format(value, fmt)
-
-    rows = [[size, name, counted(v["kernels"], ".2f"), counted(v["copies"], ".2f"),
-             counted(v["arithmetic"], ".1f"), {True: "yes", False: "no", None: "-"}[v["parallel"]],
+    rows = [[size, name, f"{v['kernels']:.2f}", f"{v['copies']:.2f}", f"{v['arithmetic']:.1f}",
+             "yes" if v["parallel"] else "no",
              f"{v['us_per_step']:.2f}"]
             for size, p in zip(sizes, profiles + profiles_2d) for name, v in p["variants"].items()]
 
@@ -255,10 +255,7 @@ def profile_values(results):
                 padded_2_us=each_2d("2D, padded copy, 2 steps"),
                 shifted_1_us=each_2d("2D, rows shifted, 1 step"),
                 course_2d_us=each_2d(course_2d),
-                sponge_2d_us=each_2d(sponge_2d), gradient_2d_us=each_2d(GRADIENT_2D),
-                gradient_2d_steps=joined([p["variants"][GRADIENT_2D]["us_per_step"]
-                                          / p["variants"][course_2d]["us_per_step"]
-                                          for p in profiles_2d], ".1f"),
+                sponge_2d_us=each_2d(sponge_2d),
                 unroll_2d=profiles_2d[0]["variants"][course_2d]["unroll"],
                 **core_values(profiles_2d[0]["cores"], results["machine"]["cores"]),
                 copies_1_2d=each("2D, rows shifted, 1 step", "copies", ".2f", profiles_2d),
