@@ -81,13 +81,14 @@ def check_values(entries):
     """The instability check's table and what the prose says of the compiled programs."""
     rows, courses = [], [r["course"] for e in entries for r in e["rounds"]]
     for entry in entries:
-        cost = [100 * (v - 1) for v in targets.ratios(entry, ("course", "forward_ms"),
+        cost = [100 * (v - 1) for v in targets.ratios(entry, ("course", "checked_forward_ms"),
                                                        ("course", "unchecked_forward_ms"))]
-        rows.append([targets.size_label(entry), f"{code_median(entry, 'course', 'forward_ms'):.2f}",
+        rows.append([targets.size_label(entry),
+                     f"{code_median(entry, 'course', 'checked_forward_ms'):.2f}",
                      f"{code_median(entry, 'course', 'unchecked_forward_ms'):.2f}",
                      targets.spread(cost, 1, "%")])
     same = all(c["unchecked_same"] for c in courses)
-    return dict(check_table=markdown_rows(rows),
+    return dict(check_table=markdown_rows(rows), check_turns=courses[0]["check_turns"],
                 conditionals=joined(sorted({c["conditionals"] for c in courses}), "d"),
                 unchecked_conditionals=joined(sorted({c["unchecked_conditionals"]
                                                      for c in courses}), "d"),

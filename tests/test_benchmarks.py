@@ -71,7 +71,8 @@ def test_the_forward_without_the_check_differs_by_the_check_alone():
     result = measure.measure_course("reversible", 50, 20, repeats=2, check=True)
     assert result["conditionals"] == 1 and result["unchecked_conditionals"] == 0
     assert result["unchecked_same"]  # the same final field, bit for bit
-    assert result["unchecked_forward_ms"] > 0
+    assert result["unchecked_forward_ms"] > 0 and result["checked_forward_ms"] > 0
+    assert result["check_turns"] == measure.CHECK_TURNS
 
 
 def test_best_times_take_turns_and_keep_the_best():
@@ -136,8 +137,8 @@ def fake_results():
         return dict(forward_ms=forward, gradient_ms=gradient, peak_rss_mb=memory, load=1.0,
                     **extra)
 
-    check = dict(unchecked_forward_ms=1.96, conditionals=1, unchecked_conditionals=0,
-                 unchecked_same=True)
+    check = dict(checked_forward_ms=2.0, unchecked_forward_ms=1.96, check_turns=50,
+                 conditionals=1, unchecked_conditionals=0, unchecked_same=True)
     peer = dict(forward_ms=4.0, gradient_ms=10.0, peak_rss_mb=100.0, import_rss_mb=90.0,
                 threads=2, load=1.0)
     devito = dict(forward_ms=1.0, peak_rss_mb=400.0, import_rss_mb=80.0, threads=1, load=1.0)
