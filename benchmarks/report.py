@@ -83,9 +83,9 @@ def check_values(entries):
     for entry in entries:
         cost = [100 * (v - 1) for v in targets.ratios(entry, ("course", "checked_forward_ms"),
                                                        ("course", "unchecked_forward_ms"))]
-        rows.append([targets.size_label(entry),
-                     f"{code_median(entry, 'course', 'checked_forward_ms'):.2f}",
-                     f"{code_median(entry, 'course', 'unchecked_forward_ms'):.2f}",
+        checked, unchecked = (code_median(entry, "course", f"{key}_forward_ms")
+                              for key in ("checked", "unchecked"))
+        rows.append([targets.size_label(entry), f"{checked:.2f}", f"{unchecked:.2f}",
                      targets.spread(cost, 1, "%")])
     same = all(c["unchecked_same"] for c in courses)
     return dict(check_table=markdown_rows(rows), check_turns=courses[0]["check_turns"],
