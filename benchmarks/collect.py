@@ -36,8 +36,9 @@ def compare(sizes, dim, plan, workdir, names=None, time_course=True):
     First agreement: each code's final field against the same steps in float64 NumPy
     (relative L2), from the first round's runs. Then `plan.rounds` rounds, each timing the
     course (in 1D with and without its instability check), the course pinned to one core
-    (course_1_core: XLA splits no kernel), every peer and the C loop once, in turn, so a busy spell of the machine falls on one round of all codes rather
-    than on all rounds of one. Peers that cannot run are skipped, loudly, with the reason.
+    (course_1_core: XLA splits no kernel), every peer and the C loop once, in turn, so a
+    busy spell of the machine falls on one round of all codes rather than on all rounds of
+    one. Peers that cannot run are skipped, loudly, with the reason.
     time_course=False times neither the course nor the C loop (the tests).
     """
     import numpy as np

@@ -110,8 +110,8 @@ def pin_to_one_core():
 def measure_course(solver, nx, nt, repeats, check=False, one_core=False):
     """Best forward and gradient times [ms] of one of the course's solvers (or the seed's)
     at one size, the process's peak RSS [MB], and its peak once its imports are done and
-    JAX's CPU client has started, before any problem (import_rss_mb); the gradient is that of the L2 misfit
-    against data made with a slightly different velocity.
+    JAX's CPU client has started, before any problem (import_rss_mb); the gradient is that
+    of the L2 misfit against data made with a slightly different velocity.
 
     check=True also times the forward with and without its instability check, in
     CHECK_TURNS turns, and checks that both compute the same numbers. one_core=True runs
