@@ -149,8 +149,9 @@ def report_unstable(c, config):
     # The callback runs only when the check fails: a host round trip on every run would cost
     # more than a small simulation. Its presence still costs every call: a program with a host
     # callback is dispatched by JAX's Python path, not its C++ one (benchmarks/RESULTS.md: a
-    # fixed cost per call, 0.15 ms for jax.debug.callback, an effect, less for this pure
-    # callback). A pure callback's zero must be used: JAX drops one whose result nothing uses.
+    # cost per call, not per step; 0.15 ms for jax.debug.callback, an effect, less for this
+    # pure callback). A pure callback's zero must be used: JAX drops one whose result nothing
+    # uses.
     return c + jax.lax.cond(
         unstable, lambda: jax.pure_callback(warn, jax.ShapeDtypeStruct((), zero.dtype), c_low,
                                             c_high, vmap_method="sequential"),
