@@ -68,26 +68,25 @@ def load():
     return round(os.getloadavg()[0], 2)
 
 
-def without_check(solver, nx, nt):
-    """The course's forward compiled with `_checks.report_unstable` replaced by a no-op:
+def without_check(build):
+    """`build()`, its programs traced with `_checks.report_unstable` replaced by a no-op:
     without the run-time instability check (a `lax.cond` around a pure callback).
 
-    The solver has no switch for the check, so it is patched out while this one program is
-    traced; the caches are cleared around it, so no other program is traced without it.
+    That is the forward a plain call compiles (its velocity is concrete, and checked before
+    compiling); a traced velocity gets the check, and the solver has no switch for it. The
+    caches are cleared around it, so no other program is traced without the check.
     """
     from unittest import mock
 
     import jax
 
     from course_utils import _checks
-    import problems
 
     jax.clear_caches()  # the solver's inner jit may hold a trace with the check
     with mock.patch.object(_checks, "report_unstable", lambda c, config: c):
-        forward, c, _ = problems.course_forward(solver, nx, nt)
-        compiled = forward.lower(c).compile()
+        built = build()
     jax.clear_caches()
-    return compiled
+    return built
 
 
 def conditionals(compiled):
@@ -96,8 +95,14 @@ def conditionals(compiled):
 
 
 # The check costs a few percent of the forward, and the best of 5 runs of a 1 ms forward
-# varies by more than that: the two forwards take this many turns, each keeping its best.
+# varies by more than that: the programs with and without it take this many turns, each
+# keeping its best (a fifth of them above 1e8 point updates, where a gradient takes seconds).
 CHECK_TURNS = 50
+
+
+def check_turns(points):
+    """Turns of the programs with and without the check, for nx * nt point updates."""
+    return CHECK_TURNS if points <= 1e8 else CHECK_TURNS // 5
 
 
 def pin_to_one_core():
@@ -113,9 +118,11 @@ def measure_course(solver, nx, nt, repeats, check=False, one_core=False):
     JAX's CPU client has started, before any problem (import_rss_mb); the gradient is that
     of the L2 misfit against data made with a slightly different velocity.
 
-    check=True also times the forward with and without its instability check, in
-    CHECK_TURNS turns, and checks that both compute the same numbers. one_core=True runs
-    it all pinned to one core (`pin_to_one_core`), where XLA splits no kernel.
+    The forward is the program a plain call runs (a concrete velocity: no run-time check);
+    the gradient is traced, so it has the check, as an optimiser's has. check=True also
+    times the forward and the gradient traced with and without the check, in turns
+    (`check_turns`), and checks that both compute the same numbers. one_core=True runs it
+    all pinned to one core (`pin_to_one_core`), where XLA splits no kernel.
     """
     if one_core:
         pin_to_one_core()
@@ -128,22 +135,31 @@ def measure_course(solver, nx, nt, repeats, check=False, one_core=False):
 
     jnp.zeros(()).block_until_ready()  # JAX's CPU client starts with the first array
     imported = peak_rss_mb()
-    unchecked = without_check(solver, nx, nt) if check else None
     forward, c, scale = problems.course_forward(solver, nx, nt)
-    checked = forward.lower(c).compile()
+    observed = forward(scale * c)
+
+    def build(with_gradient=True):  # the forward and the misfit's gradient, c traced in each
+        forward = problems.course_forward(solver, nx, nt)[0]
+        gradient = jax.jit(jax.grad(lambda c: jnp.sum((forward(c) - observed) ** 2)))
+        return forward.lower(c).compile(), with_gradient and gradient.lower(c).compile()
+
+    plain_forward, plain_gradient = without_check(lambda: build(with_gradient=check))
+    checked_forward, gradient = build()
     result = {}
     if check:
-        turns = dict(checked_forward_ms=functools.partial(checked, c),
-                     unchecked_forward_ms=functools.partial(unchecked, c))
-        result = dict(best_times(turns, CHECK_TURNS, jax.block_until_ready),
-                      check_turns=CHECK_TURNS, conditionals=conditionals(checked),
-                      unchecked_conditionals=conditionals(unchecked),
-                      unchecked_same=bool(np.array_equal(checked(c), unchecked(c))))
-    observed = forward(scale * c)
-    gradient = jax.jit(jax.grad(lambda c: jnp.sum((forward(c) - observed) ** 2)))
-    result.update(best_times(dict(forward_ms=functools.partial(checked, c)), repeats,
+        turns = check_turns(np.size(c) * nt)
+        programs = dict(checked_forward_ms=checked_forward, unchecked_forward_ms=plain_forward,
+                        checked_gradient_ms=gradient, unchecked_gradient_ms=plain_gradient)
+        result = dict(best_times({k: functools.partial(f, c) for k, f in programs.items()},
+                                 turns, jax.block_until_ready),
+                      check_turns=turns, conditionals=conditionals(checked_forward),
+                      unchecked_conditionals=conditionals(plain_forward),
+                      unchecked_same=all(np.array_equal(checked(c), unchecked(c)) for
+                                         checked, unchecked in ((checked_forward, plain_forward),
+                                                                (gradient, plain_gradient))))
+    result.update(best_times(dict(forward_ms=functools.partial(plain_forward, c)), repeats,
                              jax.block_until_ready))
-    result.update(best_times(dict(gradient_ms=lambda: gradient(c)),
+    result.update(best_times(dict(gradient_ms=functools.partial(gradient, c)),
                              gradient_repeats(np.size(c) * nt, repeats), jax.block_until_ready))
     return dict(result, peak_rss_mb=peak_rss_mb(), import_rss_mb=imported,
                 cores=len(os.sched_getaffinity(0)))

@@ -81,14 +81,15 @@ def check_values(entries):
     """The instability check's table and what the prose says of the compiled programs."""
     rows, courses = [], [r["course"] for e in entries for r in e["rounds"]]
     for entry in entries:
-        cost = [100 * (v - 1) for v in targets.ratios(entry, ("course", "checked_forward_ms"),
-                                                       ("course", "unchecked_forward_ms"))]
-        checked, unchecked = (code_median(entry, "course", f"{key}_forward_ms")
-                              for key in ("checked", "unchecked"))
-        rows.append([targets.size_label(entry), f"{checked:.2f}", f"{unchecked:.2f}",
-                     targets.spread(cost, 1, "%")])
+        row = [targets.size_label(entry)]
+        for program in ("forward", "gradient"):
+            row += [f"{code_median(entry, 'course', f'{key}_{program}_ms'):.2f}"
+                    for key in ("checked", "unchecked")]
+            row.append(targets.spread(targets.check_cost(entry, program), 1, "%"))
+        rows.append(row)
     same = all(c["unchecked_same"] for c in courses)
-    return dict(check_table=markdown_rows(rows), check_turns=courses[0]["check_turns"],
+    return dict(check_table=markdown_rows(rows),
+                check_turns=joined(sorted({c["check_turns"] for c in courses}), "d"),
                 conditionals=joined(sorted({c["conditionals"] for c in courses}), "d"),
                 unchecked_conditionals=joined(sorted({c["unchecked_conditionals"]
                                                      for c in courses}), "d"),

@@ -67,12 +67,14 @@ def test_peak_memory_is_the_process_own_not_its_parent(tmp_path):
     assert measure.peak_rss_mb() > float(child.stdout) + held.nbytes / 2**20
 
 
-def test_the_forward_without_the_check_differs_by_the_check_alone():
+def test_the_programs_without_the_check_differ_by_the_check_alone():
     result = measure.measure_course("reversible", 50, 20, repeats=2, check=True)
     assert result["conditionals"] == 1 and result["unchecked_conditionals"] == 0
-    assert result["unchecked_same"]  # the same final field, bit for bit
-    assert result["unchecked_forward_ms"] > 0 and result["checked_forward_ms"] > 0
+    assert result["unchecked_same"]  # the same final field and gradient, bit for bit
+    assert all(result[f"{key}_{program}_ms"] > 0 for key in ("checked", "unchecked")
+               for program in ("forward", "gradient"))
     assert result["check_turns"] == measure.CHECK_TURNS
+    assert measure.check_turns(16000 * 20000) < measure.CHECK_TURNS  # a gradient takes seconds
 
 
 def test_best_times_take_turns_and_keep_the_best():
@@ -137,7 +139,8 @@ def fake_results():
         return dict(forward_ms=forward, gradient_ms=gradient, peak_rss_mb=memory, load=1.0,
                     **extra)
 
-    check = dict(checked_forward_ms=2.0, unchecked_forward_ms=1.96, check_turns=50,
+    check = dict(checked_forward_ms=2.0, unchecked_forward_ms=1.96, checked_gradient_ms=5.0,
+                 unchecked_gradient_ms=4.0, check_turns=50,
                  conditionals=1, unchecked_conditionals=0, unchecked_same=True)
     peer = dict(forward_ms=4.0, gradient_ms=10.0, peak_rss_mb=100.0, import_rss_mb=90.0,
                 threads=2, load=1.0)
@@ -206,7 +209,10 @@ EXPECTED_TARGETS = [
      "2.50x (2.50 to 2.50)", "met"),
     ("gradient at most 3x the forward (gradient / forward)", "200 x 200 x 2000",
      "4.00x (4.00 to 4.00)", "NOT met"),
-    ("instability check under 5% of the forward (cost)", "1000 x 5000", "2.0% (2.0 to 2.0)", "met"),
+    ("instability check under 5% of a traced forward (cost)", "1000 x 5000", "2.0% (2.0 to 2.0)",
+     "met"),
+    ("instability check under 5% of the gradient (cost)", "16000 x 20000",
+     "25.0% (25.0 to 25.0)", "NOT met"),
     ("ahead of deepwave_1_thread on forward (deepwave_1_thread / course)", "1000 x 5000",
      "2.00x (2.00 to 2.00)", "met"),
     ("ahead of deepwave on peak memory (deepwave / course)", "16000 x 20000",
@@ -223,7 +229,7 @@ EXPECTED_TABLE_ROWS = [
     "| 1000 x 5000 | forward | 2.0 ms | 1.2 ms | 4.0 ms | 2.00 (2.00 to 2.00) |",  # median times
     "| 1000 x 5000 | gradient | 5.0 ms | - | 10.0 ms | 2.00 (2.00 to 2.00) |",
     "| 200 x 200 x 2000 | forward | 20.0 ms | 10.0 ms | 0.50 (0.50 to 0.50) |",
-    "| 1000 x 5000 | 2.00 | 1.96 | 2.0% (2.0 to 2.0) |",  # the instability check's own table
+    "| 1000 x 5000 | 2.00 | 1.96 | 2.0% (2.0 to 2.0) | 5.00 | 4.00 | 25.0% (25.0 to 25.0) |",
     "| 2 | 5.0 | 20.0 | 1.25 | 80.0 | 1.0 |",  # shots on two devices
 ]
 
