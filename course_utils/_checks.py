@@ -131,8 +131,7 @@ def report_unstable(c, config):
     (Or when (c dt/dx)^2 rounds to 0 in c's precision: the reversible gradient divides by it.)
 
     Concrete velocities are refused before compiling by `velocity`; this catches what an
-    optimiser step produces inside `jit`, `grad` or `vmap`, where raising is impossible
-    (`as_velocity` adds it for a traced c only).
+    optimiser step produces inside `jit`, `grad` or `vmap`, where raising is impossible.
 
     Returns:
         c itself, the check's result (zero) added: use it in place of c, or JAX drops the
@@ -148,11 +147,11 @@ def report_unstable(c, config):
         return np.zeros((), zero.dtype)
 
     # The callback runs only when the check fails: a host round trip on every run would cost
-    # more than a small simulation. Its presence still costs every call of the program: a
-    # program with a host callback is dispatched by JAX's Python path, not its C++ one
-    # (benchmarks/RESULTS.md: a cost per call, not per step; 0.15 ms for jax.debug.callback,
-    # an effect, less for this pure callback). Hence `as_velocity` adds it for a traced c
-    # only. A pure callback's zero must be used: JAX drops one whose result nothing uses.
+    # more than a small simulation. Its presence still costs every call: a program with a host
+    # callback is dispatched by JAX's Python path, not its C++ one (benchmarks/RESULTS.md: a
+    # cost per call, not per step; 0.15 ms for jax.debug.callback, an effect, less for this
+    # pure callback). A pure callback's zero must be used: JAX drops one whose result nothing
+    # uses.
     return c + jax.lax.cond(
         unstable, lambda: jax.pure_callback(warn, jax.ShapeDtypeStruct((), zero.dtype), c_low,
                                             c_high, vmap_method="sequential"),
@@ -230,13 +229,6 @@ def velocity(c, config):
 
 
 def as_velocity(c, config):
-    """Check c and return it as a float array.
-
-    A concrete c is checked now, before compiling (`velocity`). A traced c (inside `jit`,
-    `grad` or `vmap`) is checked at run time by `report_unstable`, added to the caller's
-    program: a plain call compiles no run-time check, which would cost every call (see
-    `report_unstable`) and could never fire.
-    """
+    """Check c (before any tracing) and return it as a float array."""
     velocity(c, config)
-    checked = jnp.asarray(c, dtype=jnp.result_type(float))
-    return report_unstable(checked, config) if is_traced(c) else checked
+    return jnp.asarray(c, dtype=jnp.result_type(float))

@@ -97,12 +97,11 @@ def check_sampling(c, config):
     """Warn when the grid under-samples the wavelet: too few points per wavelength."""
     if _checks.is_traced(c):
         return
-    c_min = float(np.min(np.asarray(c)))  # np.asarray: no jnp operation, even inside a trace
-    ppw = c_min / (config.peak_frequency * config.dx)
+    ppw = float(np.min(c)) / (config.peak_frequency * config.dx)
     if ppw < MIN_POINTS_PER_WAVELENGTH:
         warnings.warn(
             f"The grid under-samples the source: {ppw:.1f} points per wavelength at the "
-            f"peak frequency {config.peak_frequency:g} Hz in the slowest medium (c={c_min:.3g}"
+            f"peak frequency {config.peak_frequency:g} Hz in the slowest medium (c={float(np.min(c)):.3g}"
             f" m/s, dx={config.dx:.3g} m), below the rule of thumb of "
             f"{MIN_POINTS_PER_WAVELENGTH}: numerical dispersion distorts the wavelet more the "
             f"fewer points and the longer the path (notebook 05). Lower peak_frequency or raise "
@@ -134,6 +133,7 @@ def _propagate(c, source_index, config, record, segment=None):
     gradient then stores the state at each segment's start and recomputes one segment at a
     time (memory ~ nt / segment + segment levels instead of nt).
     """
+    c = _checks.report_unstable(c, config)
     r2 = (c * config.dt / config.dx) ** 2
     s = jnp.asarray(sponge(config) * config.dt / 2, dtype=r2.dtype)
     spike = jax.nn.one_hot(source_index, config.nx, dtype=r2.dtype) * config.dt**2 / config.dx
@@ -158,8 +158,7 @@ def _propagate(c, source_index, config, record, segment=None):
 def wavefield_at_index(c, source_index, config):
     """u(x, t) for a source at grid point `source_index`: shape (nt, nx); vmappable.
 
-    No input checks, not even the run-time instability check (c and the index may be
-    traced): `wavefield` and `shots` check first.
+    No input checks (c and the index may be traced): `wavefield` and `shots` check first.
     """
     return _propagate(c, source_index, config, lambda u: u)
 

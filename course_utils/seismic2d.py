@@ -153,6 +153,7 @@ def damped_step(u_prev, u, r2, s, forcing):
 
 def _time_loop(c, source_index, config):
     """(body, start, wavelet): body(state, f^n) -> (state, u^{n+1}) steps from rest."""
+    c = _checks.report_unstable(c, config)
     r2 = (c * config.dt / config.dx) ** 2
     s = _damping(config, r2.dtype)
     zero = jnp.zeros((config.nz, config.nx), dtype=r2.dtype)
@@ -202,9 +203,8 @@ def traces_at_index(c, source_index, receiver_index, config, segment=None):
     The sources run at once by `vmap`. segment=None: `jax.grad` differentiates the time
     loop, storing every level. An integer: the gradient is the adjoint written out
     (`_segment_bwd`), which keeps the last two levels of each segment of that many steps and
-    rebuilds the others (forward mode, `jax.jvp`, needs segment=None). No input checks, not
-    even the run-time instability check (c and the indices may be traced): `shots` checks
-    first.
+    rebuilds the others (forward mode, `jax.jvp`, needs segment=None). No input checks (c
+    and the indices may be traced): `shots` checks first.
     c: shape (nz, nx); source_index: shape (2, n_sources), rows iz and ix; receiver_index:
     shape (2, n_receivers).
     """
@@ -364,10 +364,7 @@ def grid_index(positions, config, name="position"):
 
 
 def check_velocity(c, config):
-    """Check a velocity model and return it as a float array of shape (nz, nx).
-
-    A concrete c is checked now, before compiling; a traced one at run time
-    (`_checks.as_velocity` says why).
+    """Check a concrete velocity model before it is traced; return it as a float array.
 
     Raises:
         ValueError: wrong shape, a value that is not positive and finite, or max(c) too
@@ -388,9 +385,7 @@ def check_velocity(c, config):
         _checks.stable_courant(float(values.max()), config.dt, config.dx,
                                **config._courant_rule())
         seismic.check_sampling(values, config)
-    checked = jnp.broadcast_to(jnp.asarray(c, dtype=jnp.result_type(float)),
-                               (config.nz, config.nx))
-    return _checks.report_unstable(checked, config) if _checks.is_traced(c) else checked
+    return jnp.broadcast_to(jnp.asarray(c, dtype=jnp.result_type(float)), (config.nz, config.nx))
 
 
 def shots(c, sources, receivers, config=Seismic2DConfig(), *, segment="auto"):

@@ -195,6 +195,7 @@ def _advance(state, r2, num_steps, difference=second_difference):
 
 def _final_state(c, config):
     """(u^nt, u^{nt+1}) for velocity c."""
+    c = _checks.report_unstable(c, config)
     state = initial_conditions(c, config)
     return _advance(state, courant_squared(c, config), config.nt, difference_of(config))
 
@@ -217,6 +218,7 @@ def evolve(c, u_prev, u, config=WaveConfig()):
 
 @functools.partial(jax.jit, static_argnums=3)
 def _evolve(c, u_prev, u, config):
+    c = _checks.report_unstable(c, config)
     return _advance((u_prev, u), courant_squared(c, config), config.nt, difference_of(config))
 
 
@@ -322,6 +324,7 @@ def _check_call(c, config, call):
 
 @functools.partial(jax.jit, static_argnums=(1, 2))
 def _history(c, config, every):
+    c = _checks.report_unstable(c, config)
     state = initial_conditions(c, config)
     r2 = courant_squared(c, config)
 

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from course_utils import _checks, progress, seismic, seismic2d, wave, widgets
+from course_utils import _checks, progress, seismic, wave, widgets
 
 SEED = wave.WaveConfig()
 SMALL = wave.WaveConfig(nx=101, nt=200, dt=2e-3, c_max=1.0, pulse_width=0.05)
@@ -61,23 +61,6 @@ def test_the_check_is_no_effect():
     # callback still sends a program through JAX's Python dispatch (benchmarks/RESULTS.md).
     assert jax.make_jaxpr(loss)(jnp.float32(1.0)).effects == set()
     assert jax.make_jaxpr(jax.grad(loss))(jnp.float32(1.0)).effects == set()
-
-
-def test_only_a_traced_velocity_compiles_the_run_time_check():
-    # A concrete c was checked before compiling: its program has no callback, which would
-    # send every call through JAX's slower Python dispatch (benchmarks/RESULTS.md).
-    config = seismic.SeismicConfig(nx=101, length=1.0, nt=100, dt=4e-3, c_max=2.0,
-                                   peak_frequency=10.0, sponge_width=0.2)
-    config_2d = seismic2d.Seismic2DConfig(nx=61, nz=61, length=1.2, nt=100, sponge_width=0.2)
-    runs = [lambda c: wave.simulate(c, SMALL),
-            lambda c: wave.simulate_history(c, SMALL, every=50),
-            lambda c: seismic.shots(c, [0.5], [0.3], config),
-            lambda c: seismic2d.shots(c, [[0.3, 0.4]], [[0.9, 0.5]], config_2d),
-            lambda c: seismic2d.snapshots(c, [0.3, 0.4], config_2d, every=50)]
-    for run in runs:
-        c = jnp.float32(1.0)
-        assert "pure_callback" not in str(jax.make_jaxpr(lambda: run(c))())  # c concrete
-        assert "pure_callback" in str(jax.make_jaxpr(run)(c))  # c traced
 
 
 def test_seismic_traced_velocity_warns():
