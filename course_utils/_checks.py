@@ -147,11 +147,10 @@ def report_unstable(c, config):
         return np.zeros((), zero.dtype)
 
     # The callback runs only when the check fails: a host round trip on every run would cost
-    # more than a small simulation. Its presence still costs every call: a program with a host
-    # callback is dispatched by JAX's Python path, not its C++ one (benchmarks/RESULTS.md: a
-    # cost per call, not per step; 0.15 ms for jax.debug.callback, an effect, less for this
-    # pure callback). A pure callback's zero must be used: JAX drops one whose result nothing
-    # uses.
+    # more than a small simulation. A pure callback is no effect, so `jax.jit` still
+    # dispatches the program from C++; an effect (jax.debug.callback) sends every call
+    # through JAX's Python path, about 0.1 ms (benchmarks/RESULTS.md). A pure callback's zero
+    # must be used: JAX drops one whose result nothing uses.
     return c + jax.lax.cond(
         unstable, lambda: jax.pure_callback(warn, jax.ShapeDtypeStruct((), zero.dtype), c_low,
                                             c_high, vmap_method="sequential"),
@@ -205,8 +204,8 @@ def positions(name, values, length):
 def velocity(c, config):
     """Check a velocity model against a `WaveConfig` before it is simulated.
 
-    The shape is always checked. Values are checked only when `c` is concrete; a traced
-    `c` (inside `jax.grad`) is kept stable by `config.c_max`, which the config checked.
+    The shape is always checked. Values are checked only when `c` is concrete; nothing
+    bounds a traced `c` (inside `jax.grad`): `report_unstable` checks it at run time.
     """
     shape = np.shape(c)
     if shape not in ((), (config.nx,)):

@@ -97,11 +97,12 @@ def check_sampling(c, config):
     """Warn when the grid under-samples the wavelet: too few points per wavelength."""
     if _checks.is_traced(c):
         return
-    ppw = float(np.min(c)) / (config.peak_frequency * config.dx)
+    c_min = float(np.min(np.asarray(c)))  # np.asarray: no jnp operation, even inside a trace
+    ppw = c_min / (config.peak_frequency * config.dx)
     if ppw < MIN_POINTS_PER_WAVELENGTH:
         warnings.warn(
             f"The grid under-samples the source: {ppw:.1f} points per wavelength at the "
-            f"peak frequency {config.peak_frequency:g} Hz in the slowest medium (c={float(np.min(c)):.3g}"
+            f"peak frequency {config.peak_frequency:g} Hz in the slowest medium (c={c_min:.3g}"
             f" m/s, dx={config.dx:.3g} m), below the rule of thumb of "
             f"{MIN_POINTS_PER_WAVELENGTH}: numerical dispersion distorts the wavelet more the "
             f"fewer points and the longer the path (notebook 05). Lower peak_frequency or raise "
@@ -183,9 +184,9 @@ def wavefield(c, source, config=SeismicConfig()):
 
 def _check_inputs(c, config, call):
     _checks.instance("config", config, SeismicConfig, call)
-    c = _checks.as_velocity(c, config)
-    check_sampling(c, config)
-    return c
+    checked = _checks.as_velocity(c, config)
+    check_sampling(c, config)  # the given c, concrete even inside another trace
+    return checked
 
 
 def shots(c, sources, receivers, config=SeismicConfig(), *, gradient="tape"):

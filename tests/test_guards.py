@@ -56,11 +56,20 @@ def test_traced_stable_velocity_is_silent():
 
 
 def test_the_check_is_no_effect():
-    # An effect (jax.debug.callback) would make every function that traces the check
-    # effectful, and cost 0.15 ms per call. The pure callback is no effect, though any host
-    # callback still sends a program through JAX's Python dispatch (benchmarks/RESULTS.md).
+    # jax.jit dispatches a program from C++ unless it has an effect: an effect such as
+    # jax.debug.callback would send every call through JAX's Python path (about 0.1 ms more
+    # per call, measured); the pure callback does not (benchmarks/RESULTS.md).
     assert jax.make_jaxpr(loss)(jnp.float32(1.0)).effects == set()
     assert jax.make_jaxpr(jax.grad(loss))(jnp.float32(1.0)).effects == set()
+
+
+def test_a_concrete_velocity_is_checked_inside_another_trace():
+    # a closed-over model in a student's own jit: the sampling check reads it on the host
+    config = seismic.SeismicConfig(nx=101, length=1.0, nt=100, dt=4e-3, c_max=2.0,
+                                   peak_frequency=10.0, sponge_width=0.2)
+    c = jnp.ones(101)
+    scaled = jax.jit(lambda s: s * seismic.shots(c, [0.5], [0.3], config))(2.0)
+    np.testing.assert_allclose(scaled, 2 * seismic.shots(c, [0.5], [0.3], config), rtol=1e-6)
 
 
 def test_seismic_traced_velocity_warns():
