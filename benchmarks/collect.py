@@ -65,6 +65,9 @@ def compare(sizes, dim, plan, workdir, names=None, time_course=True):
                                                   *solver[1:])
                 timings["course_1_core"] = measure.spawn("course", solver[0], nx, nt,
                                                          plan.repeats, "one-core")
+                if dim == 1:
+                    timings["course_unchecked"] = measure.spawn("course", solver[0], nx, nt,
+                                                                plan.repeats, "unchecked")
             for name in names:
                 if name not in skipped:
                     result_path = workdir / f"{name}_{dim}d_{nx}x{nt}.npz"
@@ -181,6 +184,7 @@ def everything(plan, workdir):
                    compare=compare(plan.compare_1d, 1, plan, workdir)
                    + compare(plan.compare_2d, 2, plan, workdir),
                    experiments=experiments(plan), shards=sharded_shots(plan),
+                   dispatch=measure.spawn("dispatch"),
                    profiles=profile_steps(plan), profiles_2d=profile_steps_2d(plan),
                    machine=machine())
     return dict(results, load=dict(start=start,

@@ -1,9 +1,10 @@
 """Timing and memory: the primitives every measuring process uses (the course's here, the
 peers' in `peers.py`), and the course's measuring process itself:
 
-    python measure.py course SOLVER NX NT REPEATS [check] [one-core]   (SOLVER: seed,
-                                                         autodiff, reversible or 2d)
+    python measure.py course SOLVER NX NT REPEATS [check] [one-core] [unchecked]
+                                    (SOLVER: seed, autodiff, reversible or 2d)
     python measure.py experiments NAME ADAM_STEPS LBFGS_ITERATIONS
+    python measure.py dispatch [TURNS]
 
 Each prints one line of JSON. `spawn` runs one in a fresh process, so peak memory is the
 configuration's own. Nothing here imports JAX at the top: peers.py imports this module
@@ -11,6 +12,7 @@ from the benchmark's virtualenv, which has no JAX.
 """
 
 import functools
+import hashlib
 import json
 import os
 import pathlib
@@ -22,19 +24,24 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 
 
-def best_times(functions, repeats, block=lambda result: result):
+def best_times(functions, repeats, block=lambda result: result, settle=False):
     """Best wall time [ms] of each function over `repeats` turns, after one warm-up call
     each; the functions take turns, so a busy spell on a shared machine hits all of them.
 
     Args:
         functions: name -> function of no arguments.
         block: waits for a result (`jax.block_until_ready` for JAX's asynchronous calls).
+        settle: call each function once more, untimed, right before its timed call. The
+            call after a program with a host callback pays about 0.01 ms, whatever it runs
+            (`measure_dispatch`): settled, that is not charged to the next function.
     """
     for fn in functions.values():
         block(fn())
     best = dict.fromkeys(functions, float("inf"))
     for _ in range(repeats):
         for name, fn in functions.items():
+            if settle:
+                block(fn())
             start = time.perf_counter()
             block(fn())
             best[name] = min(best[name], 1e3 * (time.perf_counter() - start))
@@ -68,40 +75,29 @@ def load():
     return round(os.getloadavg()[0], 2)
 
 
-def without_check(build):
-    """`build()`, its programs traced with `_checks.report_unstable` replaced by a no-op:
-    without the run-time instability check (a `lax.cond` around a pure callback).
-
-    That is the forward a plain call compiles (its velocity is concrete, and checked before
-    compiling); a traced velocity gets the check, and the solver has no switch for it. The
-    caches are cleared around it, so no other program is traced without the check.
-    """
-    from unittest import mock
-
-    import jax
-
+def without_check():
+    """Replace `_checks.report_unstable` by a no-op for the rest of this process: the
+    programs it traces from now on have no run-time instability check. The solver has no
+    switch for the check; in a process of its own, no trace is shared with programs that
+    have it."""
     from course_utils import _checks
 
-    jax.clear_caches()  # the solver's inner jit may hold a trace with the check
-    with mock.patch.object(_checks, "report_unstable", lambda c, config: c):
-        built = build()
-    jax.clear_caches()
-    return built
+    _checks.report_unstable = lambda c, config: c
 
 
-def conditionals(compiled):
-    """How many `conditional`s the compiled program runs (the check is one)."""
-    return compiled.as_text().count("conditional")
+def conditionals(function, *args):
+    """How many `conditional`s the jitted function's compiled program runs (the check is one)."""
+    return function.lower(*args).compile().as_text().count("conditional")
 
 
-# The check costs a few percent of the forward, and the best of 5 runs of a 1 ms forward
-# varies by more than that: the programs with and without it take this many turns, each
-# keeping its best (a fifth of them above 1e8 point updates, where a gradient takes seconds).
+# The best of 5 runs of a 1 ms forward varies by a few percent: the programs with and
+# without the check take the best of this many calls (a fifth of them above 1e8 point
+# updates, where a gradient takes a second).
 CHECK_TURNS = 50
 
 
 def check_turns(points):
-    """Turns of the programs with and without the check, for nx * nt point updates."""
+    """Calls of the programs with and without the check, for nx * nt point updates."""
     return CHECK_TURNS if points <= 1e8 else CHECK_TURNS // 5
 
 
@@ -112,20 +108,24 @@ def pin_to_one_core():
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
-def measure_course(solver, nx, nt, repeats, check=False, one_core=False):
+def measure_course(solver, nx, nt, repeats, check=False, one_core=False, unchecked=False):
     """Best forward and gradient times [ms] of one of the course's solvers (or the seed's)
     at one size, the process's peak RSS [MB], and its peak once its imports are done and
     JAX's CPU client has started, before any problem (import_rss_mb); the gradient is that
     of the L2 misfit against data made with a slightly different velocity.
 
-    The forward is the program a plain call runs (a concrete velocity: no run-time check);
-    the gradient is traced, so it has the check, as an optimiser's has. check=True also
-    times the forward and the gradient traced with and without the check, in turns
-    (`check_turns`), and checks that both compute the same numbers. one_core=True runs it
-    all pinned to one core (`pin_to_one_core`), where XLA splits no kernel.
+    Each is a `jax.jit` function, called as a student calls one: dispatched from C++. (Not
+    an ahead-of-time `Compiled` program: one with a host callback, such as the solver's
+    instability check, is dispatched by Python; `measure_dispatch`.) check=True also takes
+    the best of `check_turns` settled calls of each, for comparing with a process whose
+    programs have no check (unchecked=True, `without_check`; it measures only that), and
+    a digest of both programs' results. one_core=True runs it all pinned to one core
+    (`pin_to_one_core`), where XLA splits no kernel.
     """
     if one_core:
         pin_to_one_core()
+    if unchecked:
+        without_check()
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -137,32 +137,57 @@ def measure_course(solver, nx, nt, repeats, check=False, one_core=False):
     imported = peak_rss_mb()
     forward, c, scale = problems.course_forward(solver, nx, nt)
     observed = forward(scale * c)
-
-    def build(with_gradient=True):  # the forward and the misfit's gradient, c traced in each
-        forward = problems.course_forward(solver, nx, nt)[0]
-        gradient = jax.jit(jax.grad(lambda c: jnp.sum((forward(c) - observed) ** 2)))
-        return forward.lower(c).compile(), with_gradient and gradient.lower(c).compile()
-
-    plain_forward, plain_gradient = without_check(lambda: build(with_gradient=check))
-    checked_forward, gradient = build()
+    gradient = jax.jit(jax.grad(lambda c: jnp.sum((forward(c) - observed) ** 2)))
+    timed = dict(forward=functools.partial(forward, c), gradient=functools.partial(gradient, c))
     result = {}
-    if check:
+    if check or unchecked:
         turns = check_turns(np.size(c) * nt)
-        programs = dict(checked_forward_ms=checked_forward, unchecked_forward_ms=plain_forward,
-                        checked_gradient_ms=gradient, unchecked_gradient_ms=plain_gradient)
-        result = dict(best_times({k: functools.partial(f, c) for k, f in programs.items()},
-                                 turns, jax.block_until_ready),
-                      check_turns=turns, conditionals=conditionals(checked_forward),
-                      unchecked_conditionals=conditionals(plain_forward),
-                      unchecked_same=all(np.array_equal(checked(c), unchecked(c)) for
-                                         checked, unchecked in ((checked_forward, plain_forward),
-                                                                (gradient, plain_gradient))))
-    result.update(best_times(dict(forward_ms=functools.partial(plain_forward, c)), repeats,
-                             jax.block_until_ready))
-    result.update(best_times(dict(gradient_ms=functools.partial(gradient, c)),
+        best = best_times(timed, turns, jax.block_until_ready, settle=True)
+        digest = hashlib.sha256(b"".join(np.asarray(f()).tobytes() for f in timed.values()))
+        result = dict({f"{name}_turns_ms": ms for name, ms in best.items()}, check_turns=turns,
+                      conditionals=conditionals(forward, c), results=digest.hexdigest())
+        if unchecked:
+            return result
+    result.update(best_times(dict(forward_ms=timed["forward"]), repeats, jax.block_until_ready))
+    result.update(best_times(dict(gradient_ms=timed["gradient"]),
                              gradient_repeats(np.size(c) * nt, repeats), jax.block_until_ready))
     return dict(result, peak_rss_mb=peak_rss_mb(), import_rss_mb=imported,
                 cores=len(os.sched_getaffinity(0)))
+
+
+def measure_dispatch(turns=2000):
+    """Time per call [us] of one small program, a cumulative sum of 1000 points: without a
+    host callback, with a pure callback under a `lax.cond` that is not taken (as the solver's
+    check) and with `jax.debug.callback` there (an effect); each called as a `jax.jit`
+    function and as an ahead-of-time `Compiled` program. Best of `turns`, taken in turns,
+    settled; and the jitted program without a callback right after the pure one's
+    (jit_none_after_pure), not settled."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    def program(callback):
+        def run(x):
+            zero = jnp.zeros((), x.dtype)
+            if callback == "pure":
+                zero = jax.lax.cond(x[0] > 1, lambda: jax.pure_callback(
+                    lambda: np.zeros((), np.float32), jax.ShapeDtypeStruct((), x.dtype)),
+                    lambda: zero)
+            elif callback == "effect":
+                jax.lax.cond(x[0] > 1, lambda: jax.debug.callback(lambda: None), lambda: None)
+            return jnp.cumsum(x) + zero
+        return jax.jit(run)
+
+    x = jnp.ones(1000, jnp.float32)
+    functions = {}
+    for callback in ("none", "pure", "effect"):
+        functions[f"jit_{callback}"] = functools.partial(program(callback), x)
+        functions[f"compiled_{callback}"] = functools.partial(
+            program(callback).lower(x).compile(), x)
+    times = best_times(functions, turns, jax.block_until_ready, settle=True)
+    pair = dict(jit_pure=functions["jit_pure"], jit_none=functions["jit_none"])
+    times["jit_none_after_pure"] = best_times(pair, turns, jax.block_until_ready)["jit_none"]
+    return {name: 1e3 * ms for name, ms in times.items()}
 
 
 def time_experiments(name, adam_steps, lbfgs_iterations):
@@ -203,9 +228,11 @@ if __name__ == "__main__":
     sys.path.insert(0, str(HERE))  # problems, experiments and seed_solver live beside this
     kind, *rest = sys.argv[1:]
     if kind == "course":
-        solver, nx, nt, repeats, *flags = rest  # flags: check, one-core
+        solver, nx, nt, repeats, *flags = rest  # flags: check, one-core, unchecked
         measured = measure_course(solver, int(nx), int(nt), int(repeats), "check" in flags,
-                                  "one-core" in flags)
+                                  "one-core" in flags, "unchecked" in flags)
+    elif kind == "dispatch":
+        measured = measure_dispatch(*map(int, rest))
     else:
         name, adam_steps, lbfgs_iterations = rest
         measured = time_experiments(name, int(adam_steps), int(lbfgs_iterations))

@@ -79,20 +79,20 @@ def agreement_list(entries):
 
 def check_values(entries):
     """The instability check's table and what the prose says of the compiled programs."""
-    rows, courses = [], [r["course"] for e in entries for r in e["rounds"]]
+    rows, rounds = [], [r for e in entries for r in e["rounds"]]
     for entry in entries:
         row = [targets.size_label(entry)]
         for program in ("forward", "gradient"):
-            row += [f"{code_median(entry, 'course', f'{key}_{program}_ms'):.2f}"
-                    for key in ("checked", "unchecked")]
+            row += [f"{code_median(entry, code, f'{program}_turns_ms'):.2f}"
+                    for code in ("course", "course_unchecked")]
             row.append(targets.spread(targets.check_cost(entry, program), 1, "%"))
         rows.append(row)
-    same = all(c["unchecked_same"] for c in courses)
+    same = all(r["course"]["results"] == r["course_unchecked"]["results"] for r in rounds)
     return dict(check_table=markdown_rows(rows),
-                check_turns=joined(sorted({c["check_turns"] for c in courses}), "d"),
-                conditionals=joined(sorted({c["conditionals"] for c in courses}), "d"),
-                unchecked_conditionals=joined(sorted({c["unchecked_conditionals"]
-                                                     for c in courses}), "d"),
+                check_turns=joined(sorted({r["course"]["check_turns"] for r in rounds}), "d"),
+                **{key: joined(sorted({r[code]["conditionals"] for r in rounds}), "d")
+                   for key, code in (("conditionals", "course"),
+                                     ("unchecked_conditionals", "course_unchecked"))},
                 unchecked_same="equal in every round" if same else "NOT equal in every round")
 
 
@@ -289,7 +289,9 @@ def values(results):
                 repeats=results["plan"]["repeats"], agreement=f"{problems.AGREEMENT:g}",
                 targets_table=targets.table(results), **compare_values(results),
                 **sweep_values(results), **experiment_values(results),
-                **profile_values(results), **shard_values(results))
+                **profile_values(results), **shard_values(results),
+                **{f"dispatch_{k}": f"{v:.0f}" for k, v in results["dispatch"].items()
+                   if k != "load"})
 
 
 def render(results):

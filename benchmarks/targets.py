@@ -68,17 +68,17 @@ def compare_rows(entry):
     for name in problems.PEERS_1D if entry["dim"] == 1 else problems.PEERS_2D:
         rows += peer_rows(entry, name, where)
     if entry["dim"] == 1:
-        for label, program in (("a traced forward", "forward"), ("the gradient", "gradient")):
-            rows.append(row(f"instability check under 5% of {label} (cost)", where,
+        for program in ("forward", "gradient"):
+            rows.append(row(f"instability check under 5% of the {program} (cost)", where,
                             check_cost(entry, program), 5.0, digits=1, unit="%"))
     return rows
 
 
 def check_cost(entry, program):
-    """The run-time check's cost [%] in each round: the traced `program` ("forward" or
-    "gradient") with the check against without it."""
-    return [100 * (v - 1) for v in ratios(entry, ("course", f"checked_{program}_ms"),
-                                          ("course", f"unchecked_{program}_ms"))]
+    """The run-time check's cost [%] in each round: `program` ("forward" or "gradient")
+    with the check against without it."""
+    key = f"{program}_turns_ms"
+    return [100 * (v - 1) for v in ratios(entry, ("course", key), ("course_unchecked", key))]
 
 
 def peer_rows(entry, name, where):
