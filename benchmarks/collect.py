@@ -35,10 +35,11 @@ def compare(sizes, dim, plan, workdir, names=None, time_course=True):
 
     First agreement: each code's final field against the same steps in float64 NumPy
     (relative L2), from the first round's runs. Then `plan.rounds` rounds, each timing the
-    course (in 1D with and without its instability check), the course pinned to one core
-    (course_1_core: XLA splits no kernel), every peer and the C loop once, in turn, so a
-    busy spell of the machine falls on one round of all codes rather than on all rounds of
-    one. Peers that cannot run are skipped, loudly, with the reason.
+    course (in 1D also without its instability check, and with it in another process), the
+    course pinned to one core (course_1_core: XLA splits no kernel), every peer and the C
+    loop once, in turn, so a busy spell of the machine falls on one round of all codes
+    rather than on all rounds of one. Peers that cannot run are skipped, loudly, with the
+    reason.
     time_course=False times neither the course nor the C loop (the tests).
     """
     import numpy as np
@@ -65,9 +66,10 @@ def compare(sizes, dim, plan, workdir, names=None, time_course=True):
                                                   *solver[1:])
                 timings["course_1_core"] = measure.spawn("course", solver[0], nx, nt,
                                                          plan.repeats, "one-core")
-                if dim == 1:
-                    timings["course_unchecked"] = measure.spawn("course", solver[0], nx, nt,
-                                                                plan.repeats, "unchecked")
+                runs = dict(course_unchecked=("turns", "unchecked"), course_again=("turns",))
+                for name, flags in runs.items() if dim == 1 else ():  # the check's cost
+                    timings[name] = measure.spawn("course", solver[0], nx, nt, plan.repeats,
+                                                  *flags)
             for name in names:
                 if name not in skipped:
                     result_path = workdir / f"{name}_{dim}d_{nx}x{nt}.npz"

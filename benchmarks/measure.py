@@ -1,7 +1,7 @@
 """Timing and memory: the primitives every measuring process uses (the course's here, the
 peers' in `peers.py`), and the course's measuring process itself:
 
-    python measure.py course SOLVER NX NT REPEATS [check] [one-core] [unchecked]
+    python measure.py course SOLVER NX NT REPEATS [check] [one-core] [unchecked] [turns]
                                     (SOLVER: seed, autodiff, reversible or 2d)
     python measure.py experiments NAME ADAM_STEPS LBFGS_ITERATIONS
     python measure.py dispatch [TURNS]
@@ -108,7 +108,8 @@ def pin_to_one_core():
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
-def measure_course(solver, nx, nt, repeats, check=False, one_core=False, unchecked=False):
+def measure_course(solver, nx, nt, repeats, check=False, one_core=False, unchecked=False,
+                   turns_only=False):
     """Best forward and gradient times [ms] of one of the course's solvers (or the seed's)
     at one size, the process's peak RSS [MB], and its peak once its imports are done and
     JAX's CPU client has started, before any problem (import_rss_mb); the gradient is that
@@ -117,10 +118,11 @@ def measure_course(solver, nx, nt, repeats, check=False, one_core=False, uncheck
     Each is a `jax.jit` function, called as a student calls one: dispatched from C++. (Not
     an ahead-of-time `Compiled` program: one with a host callback, such as the solver's
     instability check, is dispatched by Python; `measure_dispatch`.) check=True also takes
-    the best of `check_turns` settled calls of each, for comparing with a process whose
-    programs have no check (unchecked=True, `without_check`; it measures only that), and
-    a digest of both programs' results. one_core=True runs it all pinned to one core
-    (`pin_to_one_core`), where XLA splits no kernel.
+    the best of `check_turns` settled calls of each, and a digest of both programs'
+    results, for comparing with another process: one whose programs have no check
+    (unchecked=True, `without_check`), or one with the same programs. turns_only=True
+    measures only that. one_core=True runs it all pinned to one core (`pin_to_one_core`),
+    where XLA splits no kernel.
     """
     if one_core:
         pin_to_one_core()
@@ -140,13 +142,13 @@ def measure_course(solver, nx, nt, repeats, check=False, one_core=False, uncheck
     gradient = jax.jit(jax.grad(lambda c: jnp.sum((forward(c) - observed) ** 2)))
     timed = dict(forward=functools.partial(forward, c), gradient=functools.partial(gradient, c))
     result = {}
-    if check or unchecked:
+    if check or turns_only:
         turns = check_turns(np.size(c) * nt)
         best = best_times(timed, turns, jax.block_until_ready, settle=True)
         digest = hashlib.sha256(b"".join(np.asarray(f()).tobytes() for f in timed.values()))
         result = dict({f"{name}_turns_ms": ms for name, ms in best.items()}, check_turns=turns,
                       conditionals=conditionals(forward, c), results=digest.hexdigest())
-        if unchecked:
+        if turns_only:
             return result
     result.update(best_times(dict(forward_ms=timed["forward"]), repeats, jax.block_until_ready))
     result.update(best_times(dict(gradient_ms=timed["gradient"]),
@@ -228,9 +230,9 @@ if __name__ == "__main__":
     sys.path.insert(0, str(HERE))  # problems, experiments and seed_solver live beside this
     kind, *rest = sys.argv[1:]
     if kind == "course":
-        solver, nx, nt, repeats, *flags = rest  # flags: check, one-core, unchecked
+        solver, nx, nt, repeats, *flags = rest  # flags: check, one-core, unchecked, turns
         measured = measure_course(solver, int(nx), int(nt), int(repeats), "check" in flags,
-                                  "one-core" in flags, "unchecked" in flags)
+                                  "one-core" in flags, "unchecked" in flags, "turns" in flags)
     elif kind == "dispatch":
         measured = measure_dispatch(*map(int, rest))
     else:

@@ -86,7 +86,8 @@ def check_values(entries):
             row += [f"{code_median(entry, code, f'{program}_turns_ms'):.2f}"
                     for code in ("course", "course_unchecked")]
             row.append(targets.spread(targets.check_cost(entry, program), 1, "%"))
-        rows.append(row)
+        rows.append(row + [targets.spread(targets.check_cost(entry, program, "course_again"),
+                                          1, "%") for program in ("forward", "gradient")])
     same = all(r["course"]["results"] == r["course_unchecked"]["results"] for r in rounds)
     return dict(check_table=markdown_rows(rows),
                 check_turns=joined(sorted({r["course"]["check_turns"] for r in rounds}), "d"),

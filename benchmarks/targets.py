@@ -74,11 +74,12 @@ def compare_rows(entry):
     return rows
 
 
-def check_cost(entry, program):
+def check_cost(entry, program, against="course_unchecked"):
     """The run-time check's cost [%] in each round: `program` ("forward" or "gradient")
-    with the check against without it."""
+    with the check against without it; against="course_again", against another process
+    with the same programs (what differs between processes alone)."""
     key = f"{program}_turns_ms"
-    return [100 * (v - 1) for v in ratios(entry, ("course", key), ("course_unchecked", key))]
+    return [100 * (v - 1) for v in ratios(entry, ("course", key), (against, key))]
 
 
 def peer_rows(entry, name, where):

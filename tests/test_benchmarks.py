@@ -68,8 +68,8 @@ def test_peak_memory_is_the_process_own_not_its_parent(tmp_path):
 
 
 def test_the_programs_without_the_check_differ_by_the_check_alone():
-    checked, unchecked = (measure.spawn("course", "reversible", 50, 20, 2, flag)
-                          for flag in ("check", "unchecked"))
+    checked, unchecked = (measure.spawn("course", "reversible", 50, 20, 2, *flags)
+                          for flags in (["check"], ["turns", "unchecked"]))
     assert checked["conditionals"] == 1 and unchecked["conditionals"] == 0
     assert checked["results"] == unchecked["results"]  # forward and gradient, bit for bit
     assert all(run[f"{program}_turns_ms"] > 0 for run in (checked, unchecked)
@@ -166,7 +166,8 @@ def fake_results():
     compare = [entry(1, nx, nt, [dict(course=course(2.0, 5.0, 200.0, import_rss_mb=150.0,
                                              **check),
                                       course_1_core=course(2.0, 8.0, 200.0),
-                                      course_unchecked=unchecked, deepwave=peer,
+                                      course_unchecked=unchecked, course_again=check,
+                                      deepwave=peer,
                                       deepwave_1_thread=dict(peer, threads=1), devito=devito,
                                       c_loop=dict(forward_ms=c_ms, load=1.0))
                                  for c_ms in (1.0, 1.5, 1.2)],
@@ -244,7 +245,8 @@ EXPECTED_TABLE_ROWS = [
     "| 1000 x 5000 | forward | 2.0 ms | 1.2 ms | 4.0 ms | 2.00 (2.00 to 2.00) |",  # median times
     "| 1000 x 5000 | gradient | 5.0 ms | - | 10.0 ms | 2.00 (2.00 to 2.00) |",
     "| 200 x 200 x 2000 | forward | 20.0 ms | 10.0 ms | 0.50 (0.50 to 0.50) |",
-    "| 1000 x 5000 | 2.00 | 1.96 | 2.0% (2.0 to 2.0) | 5.00 | 4.00 | 25.0% (25.0 to 25.0) |",
+    "| 1000 x 5000 | 2.00 | 1.96 | 2.0% (2.0 to 2.0) | 5.00 | 4.00 | 25.0% (25.0 to 25.0) | "
+    "0.0% (0.0 to 0.0) | 0.0% (0.0 to 0.0) |",
     "| 2 | 5.0 | 20.0 | 1.25 | 80.0 | 1.0 |",  # shots on two devices
     "| `Compiled` program | 20 | 76 | 75 |",  # a host callback's cost per call, by dispatch
 ]
