@@ -162,8 +162,8 @@ def measure_dispatch(turns=2000):
     host callback, with a pure callback under a `lax.cond` that is not taken (as the solver's
     check) and with `jax.debug.callback` there (an effect); each called as a `jax.jit`
     function and as an ahead-of-time `Compiled` program. Best of `turns`, taken in turns,
-    settled; and the jitted program without a callback right after the pure one's
-    (jit_none_after_pure), not settled."""
+    settled; and the jitted program without a callback right after each program with the
+    pure callback (jit_none_after_...), not settled."""
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -187,8 +187,10 @@ def measure_dispatch(turns=2000):
         functions[f"compiled_{callback}"] = functools.partial(
             program(callback).lower(x).compile(), x)
     times = best_times(functions, turns, jax.block_until_ready, settle=True)
-    pair = dict(jit_pure=functions["jit_pure"], jit_none=functions["jit_none"])
-    times["jit_none_after_pure"] = best_times(pair, turns, jax.block_until_ready)["jit_none"]
+    for before in ("jit_pure", "compiled_pure"):
+        pair = {before: functions[before], "jit_none": functions["jit_none"]}
+        times[f"jit_none_after_{before}"] = best_times(pair, turns,
+                                                       jax.block_until_ready)["jit_none"]
     return {name: 1e3 * ms for name, ms in times.items()}
 
 

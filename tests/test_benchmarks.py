@@ -92,7 +92,8 @@ def test_best_times_take_turns_and_keep_the_best():
 def test_dispatch_times_each_kind_of_program():
     times = measure.measure_dispatch(turns=3)
     assert set(times) == {f"{call}_{kind}" for call in ("jit", "compiled")
-                          for kind in ("none", "pure", "effect")} | {"jit_none_after_pure"}
+                          for kind in ("none", "pure", "effect")} | {
+        "jit_none_after_jit_pure", "jit_none_after_compiled_pure"}
     assert all(0 < t < 1e5 for t in times.values())  # us
 
 
@@ -209,7 +210,8 @@ def fake_results():
     machine = dict(cpu="cpu", cores=2, python="3", jax="j", jaxlib="j", gcc="gcc", date="today")
     plan = dict(rounds=3, repeats=5, experiment_steps=[200, 50])
     dispatch = dict(jit_none=20.0, jit_pure=21.0, jit_effect=130.0, compiled_none=20.0,
-                    compiled_pure=76.0, compiled_effect=75.0, jit_none_after_pure=23.0, load=1.0)
+                    compiled_pure=76.0, compiled_effect=75.0, jit_none_after_jit_pure=23.0,
+                    jit_none_after_compiled_pure=32.0, load=1.0)
     return dict(plan=plan, sweep=sweep, compare=compare, experiments=experiments,
                 dispatch=dispatch,
                 shards=shards, profiles=profiles, profiles_2d=profiles_2d, machine=machine,
