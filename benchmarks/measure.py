@@ -32,8 +32,8 @@ def best_times(functions, repeats, block=lambda result: result, settle=False):
         functions: name -> function of no arguments.
         block: waits for a result (`jax.block_until_ready` for JAX's asynchronous calls).
         settle: call each function once more, untimed, right before its timed call. The
-            call after a program with a host callback pays about 0.01 ms, whatever it runs
-            (`measure_dispatch`): settled, that is not charged to the next function.
+            call after a program with a host callback can take longer (`measure_dispatch`):
+            settled, that is not charged to the next function.
     """
     for fn in functions.values():
         block(fn())
@@ -92,7 +92,7 @@ def conditionals(function, *args):
 
 # The best of 5 runs of a 1 ms forward varies by a few percent: the programs with and
 # without the check take the best of this many calls (a fifth of them above 1e8 point
-# updates, where a gradient takes a second).
+# updates, where a gradient takes a third of a second or more).
 CHECK_TURNS = 50
 
 

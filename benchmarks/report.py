@@ -90,7 +90,8 @@ def check_values(entries):
                                           1, "%") for program in ("forward", "gradient")])
     same = all(r["course"]["results"] == r["course_unchecked"]["results"] for r in rounds)
     return dict(check_table=markdown_rows(rows),
-                check_turns=joined(sorted({r["course"]["check_turns"] for r in rounds}), "d"),
+                check_turns=max(r["course"]["check_turns"] for r in rounds),
+                check_turns_large=min(r["course"]["check_turns"] for r in rounds),
                 **{key: joined(sorted({r[code]["conditionals"] for r in rounds}), "d")
                    for key, code in (("conditionals", "course"),
                                      ("unchecked_conditionals", "course_unchecked"))},

@@ -2,7 +2,8 @@
 
 Each target is a ratio measured once per round (both sides timed in that round) and a rule
 it must satisfy. Its verdict reads all rounds: "met" when the rule holds in every round,
-"not met" when it fails in every round, "unclear" otherwise (the machine's noise decides).
+"not met" when it fails in every round, "unclear" otherwise (noise, or a value near its
+limit).
 A comparison with a peer whose final field disagrees with float64 is "not comparable".
 """
 
