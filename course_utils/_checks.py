@@ -149,8 +149,8 @@ def report_unstable(c, config):
     # The callback runs only when the check fails: a host round trip on every run would cost
     # more than a small simulation. A pure callback is no effect, so `jax.jit` still
     # dispatches the program from C++; an effect (jax.debug.callback) sends every call
-    # through JAX's Python path, about 0.1 ms more per call (benchmarks/RESULTS.md). A pure callback's zero
-    # must be used: JAX drops one whose result nothing uses.
+    # through JAX's Python path, about 0.1 ms more per call (benchmarks/RESULTS.md). A pure
+    # callback's zero must be used: JAX drops one whose result nothing uses.
     return c + jax.lax.cond(
         unstable, lambda: jax.pure_callback(warn, jax.ShapeDtypeStruct((), zero.dtype), c_low,
                                             c_high, vmap_method="sequential"),
